@@ -1,0 +1,65 @@
+"""Celery settings (lowercase names), read from the environment.
+
+Loaded by ``publisher.celery``. The queue only says "there is work": every task
+re-reads the database, so a task delivered twice does nothing the second time.
+"""
+
+from __future__ import annotations
+
+import os
+
+from kombu import Queue
+
+from publisher.config import get_settings
+from publisher.redis_embedded import redis_url
+
+_settings = get_settings()
+
+broker_url = redis_url()
+# Results are not used for control flow; keep them off to spare Redis.
+task_ignore_result = True
+result_backend = None
+
+# A task is acknowledged only once it finished, and a worker that dies mid-task gives
+# it back: the work is idempotent, so running it again is safe, losing it is not.
+task_acks_late = True
+task_reject_on_worker_lost = True
+worker_prefetch_multiplier = 1
+# Long enough for the longest crawl; ETAs are never used for scheduling (posts and
+# editions are rows polled by beat), so nothing waits past this.
+broker_transport_options = {
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "7200")),
+}
+_prefix = os.environ.get("CELERY_KEY_PREFIX")
+if _prefix:
+    # Tests share one Redis; a prefix keeps their queues apart and easy to clean up.
+    broker_transport_options["global_keyprefix"] = _prefix
+
+task_default_queue = "default"
+task_queues = (
+    Queue("default"),
+    Queue("crawl"),
+    Queue("newsletters"),
+    Queue("feeds"),
+    Queue("social"),
+)
+task_routes = {
+    "publisher.crawl.*": {"queue": "crawl"},
+    "publisher.newsletters.*": {"queue": "newsletters"},
+    "publisher.feeds.*": {"queue": "feeds"},
+    "publisher.social.*": {"queue": "social"},
+}
+
+timezone = "Europe/London"
+enable_utc = True
+task_serializer = "json"
+accept_content = ["json"]
+worker_hijack_root_logger = False
+broker_connection_retry_on_startup = True
+
+beat_schedule = {
+    "crawl-all-sources": {
+        "task": "publisher.crawl.crawl_all",
+        "schedule": float(_settings.crawl_interval_minutes * 60),
+    },
+}

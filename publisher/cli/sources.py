@@ -1,0 +1,3 @@
+"""Sources, crawling and the change log (being built)."""
+
+from __future__ import annotations

@@ -1,0 +1,6 @@
+"""Celery tasks, one module per area. Each task takes ids, calls one function, and
+decides to retry or give up; the logic lives in the area's own modules."""
+
+from publisher.tasks import crawl as crawl
+
+__all__ = ["crawl"]

@@ -1,0 +1,3 @@
+"""Crawl tasks (being built)."""
+
+from __future__ import annotations

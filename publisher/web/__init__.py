@@ -1,0 +1,54 @@
+"""The Flask app factory: ``gunicorn 'publisher.web:create_app()'``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+from flask_wtf.csrf import CSRFProtect
+from jinja2 import FileSystemLoader, select_autoescape
+
+from publisher.config import get_settings
+from publisher.secret import secret_key
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+csrf = CSRFProtect()
+
+
+def create_app(overrides: dict[str, Any] | None = None) -> Flask:
+    settings = get_settings()
+    app = Flask(__name__, static_folder=None)
+    app.config.update(
+        SECRET_KEY=secret_key(),
+        COUNCIL_NAME=settings.council_name,
+        PUBLIC_BASE_URL=settings.public_base_url,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
+        WTF_CSRF_TIME_LIMIT=None,
+    )
+    if overrides:
+        app.config.update(overrides)
+    # One template tree for web pages, emails and posts; autoescape on for HTML and XML.
+    app.jinja_loader = FileSystemLoader(str(TEMPLATES))
+    app.jinja_env.autoescape = select_autoescape(["html", "xml"], default_for_string=True)
+    csrf.init_app(app)
+
+    from publisher.web import health
+
+    app.register_blueprint(health.bp)
+
+    @app.context_processor
+    def _site() -> dict[str, Any]:
+        return {"council_name": app.config["COUNCIL_NAME"]}
+
+    @app.after_request
+    def _security_headers(response: Any) -> Any:
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        return response
+
+    return app
