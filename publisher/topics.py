@@ -160,7 +160,11 @@ def age_bands(minimum: int | None, maximum: int | None) -> list[str]:
     hi = 200 if maximum is None else maximum
     if lo > hi:
         lo, hi = hi, lo
-    return [slug for slug, band_lo, band_hi in AGE_BANDS if lo <= band_hi and hi >= band_lo]
+    if lo == hi:
+        return [slug for slug, band_lo, band_hi in AGE_BANDS if band_lo <= lo <= band_hi]
+    # Bands share their edges (0-5, 5-11): touching at one age is not an overlap, so a
+    # 0 to 5 service is not news for the 5-11 band.
+    return [slug for slug, band_lo, band_hi in AGE_BANDS if min(hi, band_hi) > max(lo, band_lo)]
 
 
 def postcode_district(postcode: str) -> str | None:
