@@ -33,6 +33,9 @@ class Source(Base):
     kind: Mapped[SourceKind] = mapped_column(value_enum(SourceKind))
     # "1" or "3" once known; detected again on every crawl, since platforms upgrade.
     oruk_version: Mapped[str | None] = mapped_column(String(8))
+    # The service's page on the council's Local Offer site, with {id} for the entry id;
+    # feeds, emails and posts link there rather than to the provider's own site.
+    page_url_template: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # Set by the first complete crawl: until then we only record, never announce.
     baseline_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

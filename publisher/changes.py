@@ -1,0 +1,98 @@
+"""What counts as a change, and the snapshot each change carries.
+
+Pure functions: no database, no network. ``publisher.ingest`` applies them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from publisher.models import Entry, Source
+
+# Fields whose difference is a material change, in the order we report them.
+MATERIAL_FIELDS: tuple[str, ...] = (
+    "name",
+    "summary",
+    "url",
+    "email",
+    "status",
+    "minimum_age",
+    "maximum_age",
+    "assured_date",
+    "organisation",
+    "addresses",
+    "postcodes",
+    "service_areas",
+    "costs",
+    "taxonomy_terms",
+)
+# Changes to these alone are logged but are not news (a re-check of the same details).
+BOOKKEEPING_FIELDS: frozenset[str] = frozenset({"assured_date"})
+# Short enough to keep old and new values in the change's details.
+SHORT_FIELDS: frozenset[str] = frozenset(
+    {"name", "url", "email", "status", "minimum_age", "maximum_age", "assured_date", "organisation"}
+)
+CLOSED_STATUSES: frozenset[str] = frozenset({"inactive", "defunct"})
+
+
+def jsonable(value: Any) -> Any:
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def page_url(source: Source, entry_id: str, fallback: str | None) -> str | None:
+    """The service's page on the council's Local Offer site, else the provider's own site."""
+    if source.page_url_template:
+        return source.page_url_template.replace("{id}", entry_id)
+    return fallback
+
+
+def snapshot_of(entry: Entry, source: Source) -> dict[str, Any]:
+    """The entry as consumers need it to describe a change, in JSON-ready values."""
+    return {
+        "source": source.name,
+        "entry_id": entry.entry_id,
+        "name": entry.name,
+        "summary": entry.summary,
+        "url": entry.url,
+        "page_url": page_url(source, entry.entry_id, entry.url),
+        "email": entry.email,
+        "status": entry.status,
+        "minimum_age": entry.minimum_age,
+        "maximum_age": entry.maximum_age,
+        "assured_date": jsonable(entry.assured_date),
+        "organisation": entry.organisation,
+        "postcodes": list(entry.postcodes or []),
+        "service_areas": list(entry.service_areas or []),
+        "costs": list(entry.costs or []),
+        "paid": bool(entry.paid),
+        "age_bands": list(entry.age_bands or []),
+        "needs": list(entry.needs or []),
+        "categories": list(entry.categories or []),
+        "localities": list(entry.localities or []),
+        "stale": bool(entry.stale),
+        "present": bool(entry.present),
+    }
+
+
+def diff_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
+    """Material fields that differ, and old/new values for the short ones."""
+    changed = [f for f in MATERIAL_FIELDS if old.get(f) != new.get(f)]
+    details = {
+        f: {"old": jsonable(old.get(f)), "new": jsonable(new.get(f))}
+        for f in changed
+        if f in SHORT_FIELDS
+    }
+    return changed, details
+
+
+def is_notable(changed: list[str]) -> bool:
+    return any(f not in BOOKKEEPING_FIELDS for f in changed)
+
+
+def is_stale(assured: dt.date | None, today: dt.date, stale_after_days: int) -> bool:
+    """Not checked for longer than the limit; an entry never checked counts as stale,
+    since we cannot vouch for it."""
+    return assured is None or (today - assured).days > stale_after_days
