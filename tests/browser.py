@@ -1,0 +1,93 @@
+"""Real-browser helpers: the Flask app on a loopback port, Debian's Chromium driven by
+Playwright, and axe-core checks for WCAG 2.2 AA.
+
+Use from a conftest.py:  ``from tests.browser import browser, live_app  # noqa: F401``
+and call ``assert_accessible(page)`` on every page a test visits.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+]
+# axe-core tags for WCAG 2.0, 2.1 and 2.2 at levels A and AA.
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{CHROMIUM} is missing: .ci/setup-browser installs it")
+        pytest.skip("Debian's chromium is not installed (run .ci/setup-browser)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+class LiveServer:
+    def __init__(self, app: Any) -> None:
+        from werkzeug.serving import make_server
+
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture()
+def live_app() -> Iterator[Callable[[Any], LiveServer]]:
+    """Serve a Flask app on 127.0.0.1 (a free port) for the length of one test."""
+    servers: list[LiveServer] = []
+
+    def start(app: Any) -> LiveServer:
+        server = LiveServer(app)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def axe_violations(page: Any) -> list[dict[str, Any]]:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]},
+    )
+    return list(results.response.get("violations", []))
+
+
+def assert_accessible(page: Any) -> None:
+    """Fail with a readable list when axe-core finds WCAG 2.2 AA violations."""
+    violations = axe_violations(page)
+    if violations:
+        lines = [f"{page.url}: {len(violations)} accessibility violation(s)"]
+        for v in violations:
+            targets = ", ".join(str(n.get("target")) for n in v.get("nodes", [])[:3])
+            lines.append(f"- {v['id']} ({v.get('impact')}): {v.get('help')} at {targets}")
+        pytest.fail("\n".join(lines))
