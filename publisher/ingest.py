@@ -703,6 +703,15 @@ def _load_by_pk(session: Session, pks: list[int]) -> dict[int, Entry]:
 
 def notify_downstream(change_ids: list[int]) -> None:
     """Queue after commit: the rows these tasks read are already there."""
+    from publisher.redis_embedded import embedded_running, is_embedded
+
+    if is_embedded() and not embedded_running():
+        # A one-off `publisher ingest` with no service running: starting a Redis just to
+        # drop messages into it helps nobody; the beat sweepers catch up when it runs.
+        log.info(
+            "no queue is running; %d changes will be picked up by the sweepers", len(change_ids)
+        )
+        return
     from publisher.celery import app
 
     for name, with_ids in DOWNSTREAM_TASKS:

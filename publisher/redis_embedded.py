@@ -94,6 +94,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.kill()
 
 
+def embedded_running() -> bool:
+    _, sock, _ = _paths()
+    return _answers(sock)
+
+
 def redis_url() -> str:
     """REDIS_URL if set, else the embedded server's socket (started if need be)."""
     configured = get_settings().redis_url
