@@ -88,6 +88,7 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
     """Start the web app, a Celery worker and beat together (Ctrl-C stops all)."""
     env = dict(os.environ)
     if demo:
+        env["PUBLISHER_DEMO"] = "1"
         # Crawl every minute so that the demo's changes show up quickly.
         env.setdefault("CRAWL_INTERVAL_MINUTES", "1")
         env.setdefault("CRAWL_MIN_REQUEST_INTERVAL", "0")

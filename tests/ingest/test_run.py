@@ -84,3 +84,21 @@ def test_run_demo_shows_a_baseline_then_changes(tmp_path: Path):
     pid_file = tmp_path / "var" / "redis" / "redis.pid"
     pid = int(pid_file.read_text())
     assert wait_for(lambda: not Path(f"/proc/{pid}").exists(), timeout=10)
+
+
+def test_demo_service_pages_show_an_entry(db, monkeypatch):
+    from publisher.db import session_scope
+    from publisher.web import create_app
+    from tests.factories import make_entry, make_source
+
+    monkeypatch.setenv("PUBLISHER_DEMO", "1")
+    with session_scope() as session:
+        source = make_source(session, "demo")
+        make_entry(session, source, "d-1", "Sensory <play> group", minimum_age=0, maximum_age=5)
+    client = create_app({"TESTING": True}).test_client()
+    page = client.get("/demo/services/d-1")
+    assert page.status_code == 200
+    assert b"Sensory &lt;play&gt; group" in page.data and b"Ages 0 to 5" in page.data
+    assert client.get("/demo/services/nope").status_code == 404
+    monkeypatch.delenv("PUBLISHER_DEMO")
+    assert create_app({"TESTING": True}).test_client().get("/demo/services/d-1").status_code == 404
