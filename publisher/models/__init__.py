@@ -7,14 +7,32 @@ test fixtures rely on that).
 from publisher.models.changes import Change, ChangeKind
 from publisher.models.entries import Entry, QuarantinedRecord
 from publisher.models.sources import Crawl, CrawlStatus, Source, SourceKind
+from publisher.models.subscribers import (
+    ConsentRecord,
+    ConsentSource,
+    EmailFormat,
+    EndReason,
+    Frequency,
+    Subscriber,
+    SubscriberStatus,
+    Suppression,
+)
 
 __all__ = [
     "Change",
     "ChangeKind",
+    "ConsentRecord",
+    "ConsentSource",
     "Crawl",
     "CrawlStatus",
+    "EmailFormat",
+    "EndReason",
     "Entry",
+    "Frequency",
     "QuarantinedRecord",
     "Source",
     "SourceKind",
+    "Subscriber",
+    "SubscriberStatus",
+    "Suppression",
 ]
