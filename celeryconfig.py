@@ -62,4 +62,9 @@ beat_schedule = {
         "task": "publisher.crawl.crawl_all",
         "schedule": float(_settings.crawl_interval_minutes * 60),
     },
+    # Daily: expire unconfirmed requests (7 days), erase ended addresses (28 days).
+    "subscriptions-retention": {
+        "task": "publisher.subscriptions.apply_retention",
+        "schedule": 24 * 3600.0,
+    },
 }

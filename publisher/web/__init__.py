@@ -39,6 +39,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from publisher.web import health
 
     app.register_blueprint(health.bp)
+    from publisher.web import subscribe
+
+    app.register_blueprint(subscribe.bp)
 
     @app.context_processor
     def _site() -> dict[str, Any]:
