@@ -67,4 +67,8 @@ beat_schedule = {
         "task": "publisher.subscriptions.apply_retention",
         "schedule": 24 * 3600.0,
     },
+    # Editions are rows, not far-future ETAs: beat asks every minute what is due, and a
+    # sweeper gives back stale claims and re-queues lost batches.
+    "newsletters-run-due": {"task": "publisher.newsletters.run_due", "schedule": 60.0},
+    "newsletters-sweep": {"task": "publisher.newsletters.sweep", "schedule": 60.0},
 }

@@ -5,6 +5,14 @@ test fixtures rely on that).
 """
 
 from publisher.models.changes import Change, ChangeKind
+from publisher.models.editions import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionChange,
+    EditionStatus,
+    EditionVariant,
+)
 from publisher.models.entries import Entry, QuarantinedRecord
 from publisher.models.sources import Crawl, CrawlStatus, Source, SourceKind
 from publisher.models.subscribers import (
@@ -25,6 +33,12 @@ __all__ = [
     "ConsentSource",
     "Crawl",
     "CrawlStatus",
+    "Delivery",
+    "DeliveryStatus",
+    "Edition",
+    "EditionChange",
+    "EditionStatus",
+    "EditionVariant",
     "EmailFormat",
     "EndReason",
     "Entry",

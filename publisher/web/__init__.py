@@ -42,6 +42,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from publisher.web import subscribe
 
     app.register_blueprint(subscribe.bp)
+    from publisher.web import newsletters
+
+    app.register_blueprint(newsletters.bp)
 
     @app.context_processor
     def _site() -> dict[str, Any]:
