@@ -83,8 +83,10 @@ def _consent(
     confirmed_at: dt.datetime | None = None,
 ) -> ConsentRecord:
     text = wording if wording is not None else consent.WORDINGS[wording_version]
-    if choice.paid_opt_in and wording is None:
-        text = f"{text}\n[ticked] {consent.PAID_WORDING}"
+    if wording is None:
+        # The separate opt-in is part of what they were shown, ticked or not.
+        box = "[ticked]" if choice.paid_opt_in else "[not ticked]"
+        text = f"{text}\n{box} {consent.PAID_WORDING}"
     record = ConsentRecord(
         wording_version=wording_version,
         wording=text,

@@ -120,6 +120,15 @@ def _bad_link(error: tokens.BadToken, status: int = 400) -> tuple[str, int]:
     return render_template("web/subscribe/bad_link.html", expired=error.expired), status
 
 
+@bp.after_request
+def _private(response: Response) -> Response:
+    # Pages reached through personal links must not be cached or indexed.
+    if request.view_args and "token" in request.view_args:
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["X-Robots-Tag"] = "noindex"
+    return response
+
+
 # ---- subscribe ---------------------------------------------------------------------
 
 

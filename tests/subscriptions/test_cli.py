@@ -110,3 +110,15 @@ def test_list_plain_and_json(db):
     rows = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert rows[0]["email"] == "ann@example.org" and rows[0]["age_bands"] == ["16-25"]
     assert rows[0]["status"] == "active"
+
+
+def test_import_refuses_a_file_that_is_not_utf8_and_rows_with_extra_values(db, tmp_path):
+    path = tmp_path / "latin1.csv"
+    path.write_bytes("email,consented_at\nzoë@example.org,2025-01-01\n".encode("latin-1"))
+    result = CliRunner().invoke(main, ["subscribers", "import", str(path)])
+    assert result.exit_code == 1 and "not UTF-8" in result.stderr
+    extra = _write(tmp_path, "email,consented_at\na@example.org,2025-01-01,surprise\n")
+    result = CliRunner().invoke(main, ["subscribers", "import", str(extra)])
+    assert "Row 2 rejected (a@example.org): more values than columns" in result.stderr
+    with session_scope() as session:
+        assert session.scalars(select(Subscriber)).first() is None

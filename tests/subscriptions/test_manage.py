@@ -37,6 +37,7 @@ def test_manage_page_shows_and_saves_choices_with_a_new_consent_record(client):
     page = client.get(path)
     html = page.get_data(as_text=True)
     assert page.status_code == 200
+    assert page.headers["Cache-Control"] == "no-store"
     assert "parent@example.org" in html and 'value="0-5" checked' in html
     r = client.post(
         path,

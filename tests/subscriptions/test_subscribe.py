@@ -60,7 +60,7 @@ def test_subscribe_stores_pending_request_with_consent_and_sends_one_confirm_ema
         assert record.source is ConsentSource.WEB_FORM
         assert record.wording_version == consent.CURRENT_VERSION
         assert consent.current_wording() in record.wording
-        assert consent.PAID_WORDING in record.wording
+        assert f"[ticked] {consent.PAID_WORDING}" in record.wording
         assert record.wording_sha256 == hashlib.sha256(record.wording.encode()).hexdigest()
         assert record.confirmed_at is None and record.requested_at is not None
         assert record.client_network == "127.0.0.0/24"
