@@ -20,6 +20,7 @@ from flask import (
     request,
     url_for,
 )
+from sqlalchemy.exc import IntegrityError
 
 from publisher.db import session_scope
 from publisher.models import ConsentSource, EndReason, SubscriberStatus
@@ -99,6 +100,21 @@ def _send(notice: lifecycle.Notice | None) -> None:
         current_app.logger.exception("could not send %s email", notice.kind.value)
 
 
+def _request(email: str, choice: Choice, source: ConsentSource) -> lifecycle.Notice | None:
+    """Store the request; one retry if a request for the same new address raced us to the
+    insert (the unique address wins once, and the retry sees that row)."""
+    for attempt in (1, 2):
+        try:
+            with session_scope() as session:
+                return lifecycle.request_subscription(
+                    session, email, choice, source, client_ip=request.remote_addr
+                )
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    return None
+
+
 def _form_data() -> dict[str, Any]:
     data: dict[str, Any] = {name: request.form.getlist(name) for name in LIST_FIELDS}
     data["frequency"] = request.form.get("frequency", "")
@@ -166,10 +182,7 @@ def subscribe_submit() -> Any:
         )
     if not _within_limits("subscribe", email):
         return render_template("web/subscribe/limited.html", message=LIMITED_MESSAGE), 429
-    with session_scope() as session:
-        notice = lifecycle.request_subscription(
-            session, email, choice, ConsentSource.WEB_FORM, client_ip=request.remote_addr
-        )
+    notice = _request(email, choice, ConsentSource.WEB_FORM)
     _send(notice)
     return redirect(url_for("subscribe.check_email"), code=303)
 
@@ -208,10 +221,7 @@ def subscribe_api() -> Any:
         return jsonify({"error": "Some answers need changing", "fields": errors}), 400
     if not _within_limits("subscribe", email):
         return jsonify({"error": LIMITED_MESSAGE}), 429
-    with session_scope() as session:
-        notice = lifecycle.request_subscription(
-            session, email, choice, ConsentSource.JSON_API, client_ip=request.remote_addr
-        )
+    notice = _request(email, choice, ConsentSource.JSON_API)
     _send(notice)
     return jsonify({"status": "accepted", "message": ACCEPTED_MESSAGE}), 202
 

@@ -245,3 +245,22 @@ def test_only_the_newest_confirm_link_counts(client, mail_sink):
     with session_scope() as session:
         sub = session.scalars(select(Subscriber)).one()
         assert sub.status is SubscriberStatus.ACTIVE and sub.age_bands == ["11-16"]
+
+
+def test_simultaneous_requests_for_one_new_address_make_one_subscriber(app, mail_sink):
+    from concurrent.futures import ThreadPoolExecutor
+
+    app.config["SUBSCRIPTIONS_LIMIT_PER_ADDRESS"] = 100
+    app.config["SUBSCRIPTIONS_LIMIT_PER_CLIENT"] = 100
+
+    def post(_: int) -> int:
+        with app.test_client() as c:
+            return c.post(
+                "/subscriptions/api/subscribe", json={"email": "race@example.org"}
+            ).status_code
+
+    with ThreadPoolExecutor(max_workers=6) as pool:
+        codes = list(pool.map(post, range(6)))
+    assert codes == [202] * 6
+    assert _count(Subscriber) == 1
+    assert _count(ConsentRecord) == 6
