@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
@@ -39,7 +40,14 @@ class TokenClaim:
 
 
 def _serializer(salt: str) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(secret_key(), salt=salt)
+    return _cached_serializer(salt, secret_key())
+
+
+@lru_cache(maxsize=16)
+def _cached_serializer(salt: str, key: str) -> URLSafeTimedSerializer:
+    # Keyed by the secret too, so a changed key is picked up. Edition sending signs two
+    # links per recipient, so building the serializer once matters there.
+    return URLSafeTimedSerializer(key, salt=salt)
 
 
 def make(kind: str, subscriber_id: int, number: int) -> str:
