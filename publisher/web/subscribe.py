@@ -123,9 +123,16 @@ def _form_data() -> dict[str, Any]:
     return data
 
 
+def _weekly_day() -> str:
+    from publisher.newsletters.settings import WEEKDAYS, edition_settings
+
+    return WEEKDAYS[edition_settings().weekly_day].capitalize()
+
+
 def _page_context(**extra: Any) -> dict[str, Any]:
     return {
         "vocab": vocabulary(),
+        "weekly_day": _weekly_day(),
         "wording": consent.current_wording(),
         "paid_wording": consent.PAID_WORDING,
         **extra,

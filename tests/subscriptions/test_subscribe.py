@@ -32,6 +32,12 @@ def test_form_has_labelled_fields_and_fieldsets(client):
         assert f"<legend>{legend}</legend>" in html
     assert 'value="16-25"' in html and 'value="sensory-physical"' in html
     assert consent.current_wording() in html
+    assert "Once a week, on Friday" in html
+
+
+def test_form_names_the_configured_weekly_day(client, monkeypatch):
+    monkeypatch.setenv("WEEKLY_EDITION_DAY", "tuesday")
+    assert "Once a week, on Tuesday" in client.get("/subscriptions/").get_data(as_text=True)
 
 
 def test_subscribe_stores_pending_request_with_consent_and_sends_one_confirm_email(
