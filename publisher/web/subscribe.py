@@ -8,6 +8,7 @@ limited per address and per client through Redis.
 from __future__ import annotations
 
 import json
+import os
 from typing import Any
 
 from flask import (
@@ -61,8 +62,16 @@ def _limiter() -> RateLimiter:
 
 
 def _limits() -> tuple[Limit, Limit]:
-    per_address = current_app.config.get("SUBSCRIPTIONS_LIMIT_PER_ADDRESS", PER_ADDRESS.count)
-    per_client = current_app.config.get("SUBSCRIPTIONS_LIMIT_PER_CLIENT", PER_CLIENT.count)
+    """Requests per hour; app config first, then the environment variables of the same
+    name. Behind a proxy, client addresses need ProxyFix, or every visitor shares one."""
+    per_address = current_app.config.get(
+        "SUBSCRIPTIONS_LIMIT_PER_ADDRESS",
+        os.environ.get("SUBSCRIPTIONS_LIMIT_PER_ADDRESS") or PER_ADDRESS.count,
+    )
+    per_client = current_app.config.get(
+        "SUBSCRIPTIONS_LIMIT_PER_CLIENT",
+        os.environ.get("SUBSCRIPTIONS_LIMIT_PER_CLIENT") or PER_CLIENT.count,
+    )
     return (
         Limit(PER_ADDRESS.name, int(per_address), PER_ADDRESS.window_seconds),
         Limit(PER_CLIENT.name, int(per_client), PER_CLIENT.window_seconds),
