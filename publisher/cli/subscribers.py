@@ -9,7 +9,9 @@ from sqlalchemy import select
 
 from publisher.cli.common import fail, main, print_json_line, ready_database
 from publisher.db import session_scope
-from publisher.models import Subscriber
+from publisher.models import EndReason, Subscriber
+from publisher.subscriptions import lifecycle
+from publisher.subscriptions.addresses import InvalidAddress, normalise_email
 from publisher.subscriptions.importer import ImportFileError, import_csv
 
 
@@ -86,3 +88,27 @@ def list_command(as_json: bool) -> None:
                 click.echo(f"{s.id}\t{s.email}\t{s.status.value}\t{s.frequency.value}\t{prefs}")
         if not as_json:
             click.echo(f"{len(rows)} subscriber(s)")
+
+
+@subscribers.command("erase")
+@click.argument("email")
+def erase_command(email: str) -> None:
+    """Stop all email to EMAIL and delete its data now (a request by phone or letter).
+
+    Keeps only the hashed suppression record, so the address is never mailed again.
+    """
+    ready_database()
+    try:
+        address = normalise_email(email)
+    except InvalidAddress as exc:
+        fail(f"{email!r}: {exc}")
+        return
+    with session_scope() as session:
+        subscriber = lifecycle.find_by_email(session, address)
+        if subscriber is None:
+            # Suppress anyway: they asked not to be emailed, whether or not we knew them.
+            lifecycle.suppress(session, address, EndReason.DELETED)
+            click.echo(f"{address} was not on the list; it is now suppressed.")
+            return
+        lifecycle.erase(session, subscriber, EndReason.DELETED)
+    click.echo(f"Erased {address}; only a hashed suppression record is kept.")

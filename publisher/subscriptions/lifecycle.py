@@ -62,7 +62,8 @@ def suppression_reason(session: Session, email: str) -> EndReason | None:
     )
 
 
-def _suppress(session: Session, email: str, reason: EndReason) -> None:
+def suppress(session: Session, email: str, reason: EndReason) -> None:
+    """Never mail ``email`` (normalised) again, unless its owner confirms a new request."""
     key = email_sha256(email)
     row = session.scalars(select(Suppression).where(Suppression.email_sha256 == key)).first()
     if row is None:
@@ -222,7 +223,7 @@ def end_subscription(
         if record.withdrawn_at is None:
             record.withdrawn_at = now
     if subscriber.email is not None:
-        _suppress(session, subscriber.email, reason)
+        suppress(session, subscriber.email, reason)
     return True
 
 
@@ -238,7 +239,7 @@ def erase(
     now = now or utcnow()
     end_subscription(session, subscriber, reason, now=now)
     if subscriber.email is not None:
-        _suppress(session, subscriber.email, subscriber.end_reason or reason)
+        suppress(session, subscriber.email, subscriber.end_reason or reason)
     subscriber.email = None
     subscriber.age_bands = []
     subscriber.needs = []

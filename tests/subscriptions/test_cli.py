@@ -122,3 +122,19 @@ def test_import_refuses_a_file_that_is_not_utf8_and_rows_with_extra_values(db, t
     assert "Row 2 rejected (a@example.org): more values than columns" in result.stderr
     with session_scope() as session:
         assert session.scalars(select(Subscriber)).first() is None
+
+
+def test_erase_command(db):
+    sub = active_subscriber("phone@example.org")
+    result = CliRunner().invoke(main, ["subscribers", "erase", "Phone@Example.org"])
+    assert result.exit_code == 0 and "Erased phone@example.org" in result.stdout
+    with session_scope() as session:
+        row = session.get(Subscriber, sub)
+        assert row is not None and row.email is None and row.end_reason is EndReason.DELETED
+        assert lifecycle.is_suppressed(session, "phone@example.org")
+    unknown = CliRunner().invoke(main, ["subscribers", "erase", "stranger@example.org"])
+    assert unknown.exit_code == 0 and "now suppressed" in unknown.stdout
+    bad = CliRunner().invoke(main, ["subscribers", "erase", "not-an-address"])
+    assert bad.exit_code == 1 and "right format" in bad.stderr
+    with session_scope() as session:
+        assert lifecycle.is_suppressed(session, "stranger@example.org")

@@ -8,6 +8,9 @@ import json
 from urllib.parse import urlsplit
 
 import itsdangerous.timed
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from publisher.db import session_scope
@@ -238,3 +241,26 @@ def test_list_unsubscribe_header_from_a_sent_message_works_with_one_click(client
     )
     assert r.status_code == 200
     assert get(sub.id).status is SubscriberStatus.ENDED
+
+
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=st.text(max_size=200))
+def test_any_string_as_a_token_is_refused_cleanly(app, text):
+    from publisher.subscriptions import tokens
+
+    for kind in (tokens.CONFIRM, tokens.MANAGE, tokens.UNSUBSCRIBE, tokens.MAGIC):
+        with pytest.raises(tokens.BadToken):
+            tokens.read(kind, text)
+
+
+def test_tokens_of_one_kind_never_pass_for_another(app):
+    from publisher.subscriptions import tokens
+
+    kinds = (tokens.CONFIRM, tokens.MANAGE, tokens.UNSUBSCRIBE, tokens.MAGIC)
+    for made in kinds:
+        token = tokens.make(made, 1, 1)
+        assert tokens.read(made, token).subscriber_id == 1
+        for other in kinds:
+            if other != made:
+                with pytest.raises(tokens.BadToken):
+                    tokens.read(other, token)
