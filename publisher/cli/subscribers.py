@@ -73,9 +73,9 @@ def list_command(as_json: bool) -> None:
                 "categories": s.categories,
                 "localities": s.localities,
                 "paid_opt_in": s.paid_opt_in,
-                "created_at": s.created_at,
-                "confirmed_at": s.confirmed_at,
-                "ended_at": s.ended_at,
+                "created_at": s.created_at.isoformat() if s.created_at else None,
+                "confirmed_at": s.confirmed_at.isoformat() if s.confirmed_at else None,
+                "ended_at": s.ended_at.isoformat() if s.ended_at else None,
                 "end_reason": s.end_reason.value if s.end_reason else None,
             }
             if as_json:

@@ -110,6 +110,7 @@ def test_list_plain_and_json(db):
     rows = [json.loads(line) for line in as_json.stdout.splitlines()]
     assert rows[0]["email"] == "ann@example.org" and rows[0]["age_bands"] == ["16-25"]
     assert rows[0]["status"] == "active"
+    assert "T" in rows[0]["confirmed_at"] and rows[0]["ended_at"] is None
 
 
 def test_import_refuses_a_file_that_is_not_utf8_and_rows_with_extra_values(db, tmp_path):
