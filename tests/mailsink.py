@@ -10,6 +10,7 @@ user") so that tests can make the server refuse an address.
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import socket
@@ -50,12 +51,16 @@ class _Handler:
         return "250 OK"
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        # Like a real MTA, the message is kept once its final "." has arrived, even if the
+        # client goes away before the reply.
         with self.sink.lock:
             self.sink.messages.append(
                 Received(
                     envelope.mail_from, list(envelope.rcpt_tos), bytes(envelope.original_content)
                 )
             )
+        if self.sink.delay:
+            await asyncio.sleep(self.sink.delay)
         return "250 Message accepted for delivery"
 
 
@@ -69,6 +74,8 @@ class MailSink:
     def __init__(self) -> None:
         self.messages: list[Received] = []
         self.reject: dict[str, str] = {}
+        # Seconds to wait before replying to each message (a slow server, for kill tests).
+        self.delay = 0.0
         self.lock = threading.Lock()
         self.port = _free_port()
         self.controller = Controller(

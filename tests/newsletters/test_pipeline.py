@@ -47,22 +47,89 @@ def _world(session: Any) -> dict[str, Any]:
     src = source(session)
     at = IN_WINDOW
     news = {
-        "Little Movers": change(session, src, "a", "Little Movers", at=at, minimum_age=0, maximum_age=5,
-                                needs=["sensory-physical"], categories=["leisure"], localities=["north"]),
-        "Homework Club": change(session, src, "b", "Homework Club", at=at, minimum_age=6, maximum_age=11,
-                                needs=["cognition-learning"], categories=["education"], localities=["south"]),
-        "Job Coaching": change(session, src, "c", "Job Coaching", at=at, minimum_age=16, maximum_age=25,
-                               categories=["training-employment"], localities=["north"]),
-        "Riding for All": change(session, src, "d", "Riding for All", at=at, minimum_age=5, maximum_age=18,
-                                 categories=["leisure"], paid=True),
-        "Old Stale Group": change(session, src, "e", "Old Stale Group", at=at, minimum_age=0, maximum_age=25,
-                                  stale=True, categories=["leisure"]),
+        "Little Movers": change(
+            session,
+            src,
+            "a",
+            "Little Movers",
+            at=at,
+            minimum_age=0,
+            maximum_age=5,
+            needs=["sensory-physical"],
+            categories=["leisure"],
+            localities=["north"],
+        ),
+        "Homework Club": change(
+            session,
+            src,
+            "b",
+            "Homework Club",
+            at=at,
+            minimum_age=6,
+            maximum_age=11,
+            needs=["cognition-learning"],
+            categories=["education"],
+            localities=["south"],
+        ),
+        "Job Coaching": change(
+            session,
+            src,
+            "c",
+            "Job Coaching",
+            at=at,
+            minimum_age=16,
+            maximum_age=25,
+            categories=["training-employment"],
+            localities=["north"],
+        ),
+        "Riding for All": change(
+            session,
+            src,
+            "d",
+            "Riding for All",
+            at=at,
+            minimum_age=5,
+            maximum_age=18,
+            categories=["leisure"],
+            paid=True,
+        ),
+        "Old Stale Group": change(
+            session,
+            src,
+            "e",
+            "Old Stale Group",
+            at=at,
+            minimum_age=0,
+            maximum_age=25,
+            stale=True,
+            categories=["leisure"],
+        ),
     }
     # Bookkeeping-only update and became_stale: never news.
-    change(session, src, "f", "Quiet Update", at=at, kind=ChangeKind.UPDATED, notable=False,
-           changed_fields=["assured_date"], minimum_age=0, maximum_age=25, categories=["health"])
-    change(session, src, "g", "Gone Stale", at=at, kind=ChangeKind.BECAME_STALE,
-           minimum_age=0, maximum_age=25, categories=["health"])
+    change(
+        session,
+        src,
+        "f",
+        "Quiet Update",
+        at=at,
+        kind=ChangeKind.UPDATED,
+        notable=False,
+        changed_fields=["assured_date"],
+        minimum_age=0,
+        maximum_age=25,
+        categories=["health"],
+    )
+    change(
+        session,
+        src,
+        "g",
+        "Gone Stale",
+        at=at,
+        kind=ChangeKind.BECAME_STALE,
+        minimum_age=0,
+        maximum_age=25,
+        categories=["health"],
+    )
     return {"src": src, "news": news}
 
 
@@ -73,20 +140,29 @@ def test_each_recipient_gets_exactly_their_matching_changes(db: Any, mail_sink: 
             "all@example.org": subscriber(session, "all@example.org"),
             "little@example.org": subscriber(session, "little@example.org", age_bands=["0-5"]),
             "young@example.org": subscriber(session, "young@example.org", age_bands=["16-25"]),
-            "paid@example.org": subscriber(session, "paid@example.org", categories=["leisure"],
-                                           paid_opt_in=True),
-            "south@example.org": subscriber(session, "south@example.org", localities=["south"],
-                                            format=EmailFormat.TEXT),
-            "nothing@example.org": subscriber(session, "nothing@example.org", categories=["childcare"]),
-            "monthly@example.org": subscriber(session, "monthly@example.org",
-                                              frequency=Frequency.MONTHLY),
-            "left@example.org": subscriber(session, "left@example.org",
-                                           status=SubscriberStatus.ENDED),
+            "paid@example.org": subscriber(
+                session, "paid@example.org", categories=["leisure"], paid_opt_in=True
+            ),
+            "south@example.org": subscriber(
+                session, "south@example.org", localities=["south"], format=EmailFormat.TEXT
+            ),
+            "nothing@example.org": subscriber(
+                session, "nothing@example.org", categories=["childcare"]
+            ),
+            "monthly@example.org": subscriber(
+                session, "monthly@example.org", frequency=Frequency.MONTHLY
+            ),
+            "left@example.org": subscriber(
+                session, "left@example.org", status=SubscriberStatus.ENDED
+            ),
         }
         expected = {}
         snapshots = {name: c.snapshot for name, c in world["news"].items()}
         for address, person in people.items():
-            if person.frequency is not Frequency.WEEKLY or person.status is not SubscriberStatus.ACTIVE:
+            if (
+                person.frequency is not Frequency.WEEKLY
+                or person.status is not SubscriberStatus.ACTIVE
+            ):
                 continue
             wanted = {n for n, snap in snapshots.items() if matches(person, snap)}
             if wanted:
@@ -149,17 +225,59 @@ def test_repeated_edits_collapse_and_came_and_went_is_silent(db: Any, mail_sink:
         src = source(session)
         t = IN_WINDOW
         change(session, src, "x", "Play Scheme", at=t, minimum_age=5, maximum_age=11)
-        change(session, src, "x", "Play Scheme (Saturdays)", kind=ChangeKind.UPDATED,
-               at=t + dt.timedelta(hours=1), changed_fields=["name"])
+        change(
+            session,
+            src,
+            "x",
+            "Play Scheme (Saturdays)",
+            kind=ChangeKind.UPDATED,
+            at=t + dt.timedelta(hours=1),
+            changed_fields=["name"],
+        )
         change(session, src, "y", "Drop-in", at=t, minimum_age=5, maximum_age=11)
-        change(session, src, "y", "Drop-in", kind=ChangeKind.REMOVED, at=t + dt.timedelta(hours=2),
-               present=False)
-        change(session, src, "z", "Swim Club", kind=ChangeKind.UPDATED, at=t,
-               minimum_age=5, maximum_age=11, changed_fields=["assured_date"], notable=False)
-        change(session, src, "w", "Speech Clinic", kind=ChangeKind.UPDATED, at=t,
-               minimum_age=5, maximum_age=11, changed_fields=["email", "postcodes"])
-        change(session, src, "v", "Toy Library", kind=ChangeKind.REMOVED, at=t,
-               minimum_age=5, maximum_age=11, present=False)
+        change(
+            session,
+            src,
+            "y",
+            "Drop-in",
+            kind=ChangeKind.REMOVED,
+            at=t + dt.timedelta(hours=2),
+            present=False,
+        )
+        change(
+            session,
+            src,
+            "z",
+            "Swim Club",
+            kind=ChangeKind.UPDATED,
+            at=t,
+            minimum_age=5,
+            maximum_age=11,
+            changed_fields=["assured_date"],
+            notable=False,
+        )
+        change(
+            session,
+            src,
+            "w",
+            "Speech Clinic",
+            kind=ChangeKind.UPDATED,
+            at=t,
+            minimum_age=5,
+            maximum_age=11,
+            changed_fields=["email", "postcodes"],
+        )
+        change(
+            session,
+            src,
+            "v",
+            "Toy Library",
+            kind=ChangeKind.REMOVED,
+            at=t,
+            minimum_age=5,
+            maximum_age=11,
+            present=False,
+        )
         subscriber(session, "p@example.org")
     editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
     [received] = mail_sink.messages
@@ -172,8 +290,10 @@ def test_repeated_edits_collapse_and_came_and_went_is_silent(db: Any, mail_sink:
     assert "Toy Library (no longer available)" in text
     assert msg["Subject"].startswith("1 new service, 1 change and 1 service gone")
     # Sections in order: new, changed, no longer available.
-    assert text.index("New services") < text.index("Services that have changed") < text.index(
-        "Services no longer available"
+    assert (
+        text.index("New services")
+        < text.index("Services that have changed")
+        < text.index("Services no longer available")
     )
 
 
@@ -186,19 +306,24 @@ def test_smtp_5xx_ends_the_subscription_with_its_reason(db: Any, mail_sink: Mail
     editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
     assert set(mail_sink.by_recipient()) == {"fine@example.org"}
     with session_scope() as session:
-        gone = session.scalars(select(Subscriber).where(Subscriber.email == "gone@example.org")).one()
+        gone = session.scalars(
+            select(Subscriber).where(Subscriber.email == "gone@example.org")
+        ).one()
         assert gone.status is SubscriberStatus.ENDED and gone.end_reason is EndReason.BOUNCED
         failed = session.scalars(select(Delivery).where(Delivery.subscriber_id == gone.id)).one()
         assert failed.status is DeliveryStatus.FAILED and "550" in (failed.error or "")
 
 
-def test_size_cap_links_to_the_website_for_the_rest(db: Any, mail_sink: MailSink,
-                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+def test_size_cap_links_to_the_website_for_the_rest(
+    db: Any, mail_sink: MailSink, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("EDITION_MAX_ITEMS", "3")
     with session_scope() as session:
         src = source(session)
         for i in range(7):
-            change(session, src, f"s{i}", f"Service {i}", at=IN_WINDOW, minimum_age=0, maximum_age=25)
+            change(
+                session, src, f"s{i}", f"Service {i}", at=IN_WINDOW, minimum_age=0, maximum_age=25
+            )
         subscriber(session, "p@example.org")
     result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
     text, html = parts(parse(mail_sink.messages[0].data))
