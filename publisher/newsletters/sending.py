@@ -294,6 +294,8 @@ def _send_claimed(
                 result.failed += 1
             else:
                 result.released += 1
+                # Rows given back need another run of this batch later.
+                result.retry_error = exc.reason
             if failures_in_a_row >= STOP_AFTER:
                 result.released += _release(conn, token)
                 result.retry_error = exc.reason
