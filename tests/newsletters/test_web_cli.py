@@ -16,7 +16,7 @@ from publisher.models import Frequency
 from publisher.newsletters import editions, sending
 from publisher.newsletters.rendering import edition_view, render_variant
 from publisher.web import create_app
-from tests.browser import assert_accessible, browser, live_app  # noqa: F401
+from tests.browser import assert_accessible
 from tests.mailsink import MailSink
 from tests.newsletters.helpers import change, parse, parts, source, subscriber
 
@@ -54,7 +54,7 @@ def test_web_version_and_archive_are_accessible_and_anonymous(
     db: Any,
     browser: Any,
     live_app: Any,
-    mail_sink: MailSink,  # noqa: F811
+    mail_sink: MailSink,
 ) -> None:
     with session_scope() as session:
         _edition(session)
