@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import binascii
 import datetime as dt
+import functools
 import secrets
 from dataclasses import dataclass, field
 from email.header import Header
@@ -29,7 +30,20 @@ def _header_value(value: str) -> str:
     return Header(value, "utf-8").encode()
 
 
+@functools.lru_cache(maxsize=64)
+def _named_address(value: str) -> str:
+    return _parse_address(value)
+
+
 def _address(value: str) -> str:
+    # A bare ASCII address (the usual recipient) needs no parsing: parseaddr costs more
+    # than the rest of the headers together.
+    if value.isascii() and "@" in value and not any(c in value for c in '<>"(),; \t'):
+        return value
+    return _named_address(value)
+
+
+def _parse_address(value: str) -> str:
     name, addr = parseaddr(value)
     if not addr or "@" not in addr:
         raise ValueError(f"not an email address: {value!r}")

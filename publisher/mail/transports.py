@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import smtplib
+import socket
 import ssl
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +81,11 @@ class SmtpTransport:
                 )
             else:
                 conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            # We write the final "." of DATA on its own, after the ledger commit; without
+            # TCP_NODELAY Nagle's algorithm holds that small write back until the server's
+            # delayed ACK (tens of ms per message).
+            if conn.sock is not None:
+                conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             conn.ehlo()
             if not self.implicit_tls and conn.has_extn("starttls"):
                 conn.starttls(context=ssl.create_default_context())

@@ -31,8 +31,9 @@ from publisher.models import (
 )
 from publisher.newsletters.items import ADULTHOOD_BAND, collapse
 from publisher.newsletters.settings import EditionSettings, edition_settings
+from publisher.newsletters.targeting import ItemIndex, indexes
 from publisher.newsletters.windows import latest_close, previous_close
-from publisher.subscriptions.matching import Preferences, matches
+from publisher.subscriptions.matching import Preferences
 
 INSERT_CHUNK = 5000
 
@@ -150,8 +151,9 @@ def _write_deliveries(
         .order_by(Subscriber.id)
         .execution_options(yield_per=INSERT_CHUNK)
     )
+    index = ItemIndex(items)
     by_prefs: dict[Preferences, int | None] = {}
-    variants: dict[tuple[tuple[int, ...], bool], int] = {}
+    variants: dict[tuple[int, bool], int] = {}
     pending: list[dict[str, Any]] = []
     count = 0
     for sub_id, ages, needs, categories, localities, paid in rows:
@@ -163,11 +165,11 @@ def _write_deliveries(
             paid_opt_in=bool(paid),
         )
         if prefs not in by_prefs:
-            indexes = tuple(i for i, item in enumerate(items) if matches(prefs, item))
-            if not indexes:
+            bits = index.select(prefs)
+            if not bits:
                 by_prefs[prefs] = None  # nothing for them: nobody gets an empty email
             else:
-                key = (indexes, ADULTHOOD_BAND in prefs.age_bands)
+                key = (bits, ADULTHOOD_BAND in prefs.age_bands)
                 by_prefs[prefs] = variants.setdefault(key, len(variants))
         variant = by_prefs[prefs]
         if variant is None:
@@ -194,10 +196,10 @@ def _write_deliveries(
                 {
                     "edition_id": edition.id,
                     "number": number,
-                    "item_indexes": list(indexes),
+                    "item_indexes": list(indexes(bits)),
                     "adulthood_section": adulthood,
                 }
-                for (indexes, adulthood), number in variants.items()
+                for (bits, adulthood), number in variants.items()
             ],
         )
     return count

@@ -10,13 +10,14 @@ message only swaps in their own manage and unsubscribe links.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
-from markupsafe import escape
+from markupsafe import Markup, escape
 
 from publisher.config import get_settings
 from publisher.models import Frequency
@@ -40,9 +41,19 @@ FREQUENCY_WORDS = {
 }
 
 
+@dataclass(frozen=True)
+class Templates:
+    subject: Template
+    body_text: Template
+    body_html: Template
+    item_text: Template
+    item_html: Template
+
+
 @functools.cache
-def _templates() -> tuple[Template, Template, Template]:
+def _templates() -> Templates:
     loader = FileSystemLoader(str(TEMPLATES))
+    # Plain text: autoescape would put &lt; into text/plain.
     text_env = Environment(
         loader=loader,
         autoescape=False,  # noqa: S701
@@ -50,14 +61,18 @@ def _templates() -> tuple[Template, Template, Template]:
         keep_trailing_newline=True,
     )
     html_env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
-    source = (TEMPLATES / FOLDER / "body.html").read_text(encoding="utf-8")
-    # Inline the CSS into the template once: the Jinja tags sit in text positions and
-    # attribute values, which the inliner leaves as they are.
-    inlined = css_inline.inline(source)
-    return (
-        text_env.get_template(f"{FOLDER}/subject.txt"),
-        text_env.get_template(f"{FOLDER}/body.txt"),
-        html_env.from_string(inlined),
+    body = (TEMPLATES / FOLDER / "body.html").read_text(encoding="utf-8")
+    item = (TEMPLATES / FOLDER / "item.html").read_text(encoding="utf-8")
+    # Inline the CSS into the templates once, not into each message: the Jinja tags sit
+    # in text positions and attribute values, which the inliner leaves as they are. Items
+    # are inlined with the stylesheet of body.html, so there is one stylesheet.
+    css = "\n".join(re.findall(r"<style>(.*?)</style>", body, flags=re.S))
+    return Templates(
+        subject=text_env.get_template(f"{FOLDER}/subject.txt"),
+        body_text=text_env.get_template(f"{FOLDER}/body.txt"),
+        body_html=html_env.from_string(css_inline.inline(body)),
+        item_text=text_env.get_template(f"{FOLDER}/item.txt"),
+        item_html=html_env.from_string(css_inline.inline_fragment(item, css)),
     )
 
 
@@ -70,6 +85,20 @@ class EditionView:
     period: str
     web_url: str
     items: list[dict[str, Any]]
+    # Each item rendered once per edition (and per process), keyed by (index, adulthood):
+    # a variant's body is then a join of fragments, whatever its subscribers chose.
+    fragments: dict[tuple[int, bool], tuple[str, Markup]] = field(default_factory=dict)
+
+    def fragment(self, index: int, adulthood: bool) -> tuple[str, Markup]:
+        key = (index, adulthood)
+        found = self.fragments.get(key)
+        if found is None:
+            t = _templates()
+            context = {"item": self.items[index], "adulthood": adulthood}
+            # Safe: the output of our own autoescaping template.
+            found = (t.item_text.render(context), Markup(t.item_html.render(context)))  # noqa: S704
+            self.fragments[key] = found
+        return found
 
 
 def edition_view(
@@ -88,13 +117,19 @@ def edition_view(
 def sections_for(
     items: list[dict[str, Any]], adulthood_section: bool, limit: int
 ) -> tuple[list[dict[str, Any]], int]:
-    """Sections in display order, at most ``limit`` items in all; and how many were left out."""
-    groups: dict[str, list[dict[str, Any]]] = {"adulthood": [], NEW: [], CHANGED: [], REMOVED: []}
-    for item in items:
+    """Sections in display order, at most ``limit`` items in all; and how many were left out.
+    Each section's ``entries`` are (position in ``items``, item) pairs."""
+    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {
+        "adulthood": [],
+        NEW: [],
+        CHANGED: [],
+        REMOVED: [],
+    }
+    for position, item in enumerate(items):
         if adulthood_section and item.get("adulthood") and item["group"] != REMOVED:
-            groups["adulthood"].append(item)
+            groups["adulthood"].append((position, item))
         else:
-            groups[item["group"]].append(item)
+            groups[item["group"]].append((position, item))
     sections = []
     shown = 0
     for kind in ("adulthood", NEW, CHANGED, REMOVED):
@@ -144,6 +179,11 @@ def render_variant(
 ) -> RenderedVariant:
     items = [view.items[i] for i in item_indexes]
     sections, more = sections_for(items, adulthood_section, limit)
+    for section in sections:
+        in_adulthood = section["kind"] == "adulthood"
+        pairs = [view.fragment(item_indexes[pos], in_adulthood) for pos, _ in section["entries"]]
+        section["text"] = [p[0] for p in pairs]
+        section["html"] = [p[1] for p in pairs]
     context = {
         "council_name": get_settings().council_name,
         "headline": headline(items),
@@ -154,8 +194,8 @@ def render_variant(
         "manage_url": MANAGE,
         "unsubscribe_url": UNSUBSCRIBE,
     }
-    subject_t, text_t, html_t = _templates()
-    subject = " ".join(subject_t.render(context).split())
-    text = text_t.render(context)
-    html = html_t.render(context) if with_html else None
+    t = _templates()
+    subject = " ".join(t.subject.render(context).split())
+    text = t.body_text.render(context)
+    html = t.body_html.render(context) if with_html else None
     return RenderedVariant(subject=subject, text=text, html=html)
