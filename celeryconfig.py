@@ -62,4 +62,13 @@ beat_schedule = {
         "task": "publisher.crawl.crawl_all",
         "schedule": float(_settings.crawl_interval_minutes * 60),
     },
+    # Daily: expire unconfirmed requests (7 days), erase ended addresses (28 days).
+    "subscriptions-retention": {
+        "task": "publisher.subscriptions.apply_retention",
+        "schedule": 24 * 3600.0,
+    },
+    # Editions are rows, not far-future ETAs: beat asks every minute what is due, and a
+    # sweeper gives back stale claims and re-queues lost batches.
+    "newsletters-run-due": {"task": "publisher.newsletters.run_due", "schedule": 60.0},
+    "newsletters-sweep": {"task": "publisher.newsletters.sweep", "schedule": 60.0},
 }

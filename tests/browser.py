@@ -29,6 +29,13 @@ CHROMIUM_ARGS = [
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
+# One Playwright and one Chromium for the whole run. Each area imports this fixture into
+# its own conftest, which makes a separate (session-scoped) fixture per area; two sync
+# Playwright instances cannot run at once ("using Playwright Sync API inside the asyncio
+# loop"), so every copy shares this one and the last to finish closes it.
+_shared: dict[str, Any] = {"users": 0}
+
+
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
     if not CHROMIUM.exists():
@@ -37,12 +44,20 @@ def browser() -> Iterator[Any]:
         pytest.skip("Debian's chromium is not installed (run .ci/setup-browser)")
     from playwright.sync_api import sync_playwright
 
-    with sync_playwright() as pw:
-        browser = pw.chromium.launch(
+    if _shared["users"] == 0:
+        pw = sync_playwright().start()
+        _shared["playwright"] = pw
+        _shared["browser"] = pw.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
-        yield browser
-        browser.close()
+    _shared["users"] += 1
+    try:
+        yield _shared["browser"]
+    finally:
+        _shared["users"] -= 1
+        if _shared["users"] == 0:
+            _shared.pop("browser").close()
+            _shared.pop("playwright").stop()
 
 
 class LiveServer:

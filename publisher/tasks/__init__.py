@@ -2,5 +2,7 @@
 decides to retry or give up; the logic lives in the area's own modules."""
 
 from publisher.tasks import crawl as crawl
+from publisher.tasks import newsletters as newsletters
+from publisher.tasks import subscriptions as subscriptions
 
-__all__ = ["crawl"]
+__all__ = ["crawl", "newsletters", "subscriptions"]

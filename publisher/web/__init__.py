@@ -40,6 +40,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from publisher.web import health
 
     app.register_blueprint(health.bp)
+    from publisher.web import subscribe
+
+    app.register_blueprint(subscribe.bp)
+    from publisher.web import newsletters
+
+    app.register_blueprint(newsletters.bp)
     if os.environ.get("PUBLISHER_DEMO"):
         from publisher.web import demo
 

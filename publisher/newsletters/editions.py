@@ -1,0 +1,106 @@
+"""Running editions: build what is due, then hand its batches to a sender (Celery tasks
+in production, a loop in this process for ``publisher editions run``)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session
+
+from publisher.db import session_scope, utcnow
+from publisher.models import Delivery, DeliveryStatus, Edition, Frequency
+from publisher.newsletters.building import BuildResult, build_edition
+from publisher.newsletters.sending import SendBatch, dispatch
+from publisher.newsletters.settings import EditionSettings, edition_settings
+
+
+def run_edition(
+    frequency: Frequency,
+    send: SendBatch,
+    *,
+    now: dt.datetime | None = None,
+    close_now: bool = False,
+    settings: EditionSettings | None = None,
+) -> BuildResult:
+    """Build the due edition of ``frequency`` (if any) and dispatch its batches."""
+    settings = settings or edition_settings()
+    with session_scope() as session:
+        result = build_edition(session, frequency, now=now, close_now=close_now, settings=settings)
+    if result.edition_id is not None and result.recipients:
+        with session_scope() as session:
+            dispatch(session, result.edition_id, send, settings)
+    return result
+
+
+def run_due(send: SendBatch, *, now: dt.datetime | None = None) -> dict[str, str]:
+    """Every frequency whose edition is due (beat calls this every minute)."""
+    now = now or utcnow()
+    settings = edition_settings()
+    return {f.value: run_edition(f, send, now=now, settings=settings).reason for f in Frequency}
+
+
+@dataclass(frozen=True)
+class EditionSummary:
+    id: int
+    frequency: str
+    window_start: dt.datetime
+    window_end: dt.datetime
+    status: str
+    items: int
+    recipients: int
+    sent: int
+    failed: int
+    pending: int
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "frequency": self.frequency,
+            "window_start": self.window_start.isoformat(),
+            "window_end": self.window_end.isoformat(),
+            "status": self.status,
+            "items": self.items,
+            "recipients": self.recipients,
+            "sent": self.sent,
+            "failed": self.failed,
+            "pending": self.pending,
+        }
+
+
+def summaries(session: Session, limit: int = 100) -> list[EditionSummary]:
+    def count(*statuses: DeliveryStatus) -> Any:
+        return func.coalesce(func.sum(case((Delivery.status.in_(statuses), 1), else_=0)), 0)
+
+    rows = session.execute(
+        select(
+            Delivery.edition_id,
+            count(DeliveryStatus.SENT),
+            count(DeliveryStatus.FAILED),
+            count(DeliveryStatus.PENDING, DeliveryStatus.SENDING),
+        ).group_by(Delivery.edition_id)
+    ).all()
+    counts = {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows}
+    editions = session.scalars(
+        select(Edition).order_by(Edition.window_end.desc(), Edition.id.desc()).limit(limit)
+    )
+    out = []
+    for e in editions:
+        sent, failed, pending = counts.get(e.id, (0, 0, 0))
+        out.append(
+            EditionSummary(
+                id=e.id,
+                frequency=e.frequency.value,
+                window_start=e.window_start,
+                window_end=e.window_end,
+                status=e.status.value,
+                items=len(e.items or []),
+                recipients=e.recipients,
+                sent=sent,
+                failed=failed,
+                pending=pending,
+            )
+        )
+    return out

@@ -1,0 +1,131 @@
+"""From change-log rows to the items an edition announces.
+
+Rules (issue 3 and the change log's own):
+- ``became_stale`` is for the council, never news; an update with ``notable=False``
+  (only bookkeeping such as the assured date) is not news;
+- several changes to one entry in a window collapse into one item in its latest state:
+  added (or reopened) then updated is "new"; updated then removed is "no longer
+  available"; added then removed in the same window is not mentioned at all;
+- an entry whose latest snapshot is stale is never announced.
+"""
+
+from __future__ import annotations
+
+import textwrap
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from publisher.models import Change, ChangeKind
+
+NEW, CHANGED, REMOVED = "new", "changed", "removed"
+GROUP_ORDER = (NEW, CHANGED, REMOVED)
+SUMMARY_LIMIT = 300
+WRAP = 72
+
+# Plain words for what changed, in the order we say them.
+FIELD_WORDS = {
+    "name": "name",
+    "summary": "description",
+    "status": "whether it is open",
+    "minimum_age": "ages",
+    "maximum_age": "ages",
+    "url": "website",
+    "email": "email address",
+    "organisation": "who runs it",
+    "addresses": "address",
+    "postcodes": "address",
+    "service_areas": "areas it covers",
+    "costs": "costs",
+    "taxonomy_terms": "type of service",
+}
+ADULTHOOD_BAND = "16-25"
+ADULTHOOD_CATEGORY = "preparing-for-adulthood"
+YOUNGER_BANDS = frozenset({"0-5", "5-11"})
+
+
+def _shorten(text: str) -> str:
+    text = " ".join((text or "").split())
+    if len(text) <= SUMMARY_LIMIT:
+        return text
+    return text[: SUMMARY_LIMIT - 1].rsplit(" ", 1)[0] + "…"
+
+
+def _ages(snapshot: dict[str, Any]) -> str:
+    lo, hi = snapshot.get("minimum_age"), snapshot.get("maximum_age")
+    if lo is None and hi is None:
+        return "Any age"
+    if lo is None:
+        return f"Up to age {hi}"
+    if hi is None:
+        return f"Age {lo} and over"
+    return f"Ages {lo} to {hi}"
+
+
+def is_adulthood(snapshot: dict[str, Any]) -> bool:
+    """Belongs in the "16-25: preparing for adulthood" section: about preparing for
+    adulthood, or for young people 16-25 and not for younger children too."""
+    bands = set(snapshot.get("age_bands") or ())
+    if ADULTHOOD_CATEGORY in (snapshot.get("categories") or ()):
+        return True
+    return ADULTHOOD_BAND in bands and not bands & YOUNGER_BANDS
+
+
+def _item(group: str, latest: Change, fields: Sequence[str]) -> dict[str, Any]:
+    snap = dict(latest.snapshot or {})
+    summary = _shorten(str(snap.get("summary") or ""))
+    words: list[str] = []
+    for field in fields:
+        word = FIELD_WORDS.get(field)
+        if word and word not in words:
+            words.append(word)
+    return {
+        "key": f"{snap.get('source', latest.source_id)}:{latest.entry_id}",
+        "group": group,
+        "change_id": latest.id,
+        "name": snap.get("name") or latest.name,
+        "summary": summary,
+        # Wrapped once here, not per subscriber (wordwrap is the costliest part of a
+        # plain-text render).
+        "summary_text": textwrap.fill(summary, WRAP) if summary else "",
+        "page_url": snap.get("page_url") or snap.get("url") or "",
+        "organisation": snap.get("organisation") or "",
+        "ages": _ages(snap),
+        "changed": words,
+        "paid": bool(snap.get("paid")),
+        "adulthood": is_adulthood(snap),
+        # What matching reads (publisher.subscriptions.matching.matches).
+        "age_bands": list(snap.get("age_bands") or []),
+        "needs": list(snap.get("needs") or []),
+        "categories": list(snap.get("categories") or []),
+        "localities": list(snap.get("localities") or []),
+        "stale": bool(snap.get("stale")),
+    }
+
+
+def collapse(changes: Iterable[Change]) -> list[dict[str, Any]]:
+    """Items for an edition, in display order (new, changed, removed; then by name)."""
+    by_entry: dict[tuple[int, str], list[Change]] = {}
+    for change in sorted(changes, key=lambda c: (c.occurred_at, c.id)):
+        if change.kind is ChangeKind.BECAME_STALE:
+            continue
+        if change.kind is ChangeKind.UPDATED and not change.notable:
+            continue
+        by_entry.setdefault((change.source_id, change.entry_id), []).append(change)
+    items = []
+    for history in by_entry.values():
+        latest = history[-1]
+        kinds = [c.kind for c in history]
+        if (latest.snapshot or {}).get("stale"):
+            continue
+        if latest.kind is ChangeKind.REMOVED:
+            if ChangeKind.ADDED in kinds:
+                continue  # came and went within the window: nothing to tell
+            group = REMOVED
+        elif ChangeKind.ADDED in kinds or ChangeKind.REOPENED in kinds:
+            group = NEW
+        else:
+            group = CHANGED
+        fields = [f for c in history if c.kind is ChangeKind.UPDATED for f in c.changed_fields]
+        items.append(_item(group, latest, fields))
+    items.sort(key=lambda i: (GROUP_ORDER.index(i["group"]), str(i["name"]).lower(), i["key"]))
+    return items

@@ -1,0 +1,201 @@
+"""What each email says: rendered once per distinct content, personalised by links only.
+
+Three templates in templates/email/edition/: subject.txt and body.txt rendered with
+autoescape OFF (so "&" stays "&" in text/plain), body.html with autoescape on. The HTML
+template's CSS is inlined once, when the template is loaded, with css-inline, not once
+per message. A variant's body is rendered with placeholder links; each subscriber's
+message only swaps in their own manage and unsubscribe links.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import css_inline
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
+from markupsafe import Markup, escape
+
+from publisher.config import get_settings
+from publisher.models import Frequency
+from publisher.newsletters.items import CHANGED, NEW, REMOVED
+from publisher.newsletters.windows import describe
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+FOLDER = "email/edition"
+MANAGE = "@@LOP_MANAGE_URL@@"
+UNSUBSCRIBE = "@@LOP_UNSUBSCRIBE_URL@@"
+HEADINGS = {
+    "adulthood": "16-25: preparing for adulthood",
+    NEW: "New services",
+    CHANGED: "Services that have changed",
+    REMOVED: "Services no longer available",
+}
+FREQUENCY_WORDS = {
+    Frequency.IMMEDIATE: "",
+    Frequency.WEEKLY: "this week",
+    Frequency.MONTHLY: "this month",
+}
+
+
+@dataclass(frozen=True)
+class Templates:
+    subject: Template
+    body_text: Template
+    body_html: Template
+    item_text: Template
+    item_html: Template
+
+
+@functools.cache
+def _templates() -> Templates:
+    loader = FileSystemLoader(str(TEMPLATES))
+    # Plain text: autoescape would put &lt; into text/plain.
+    text_env = Environment(
+        loader=loader,
+        autoescape=False,  # noqa: S701
+        undefined=StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    html_env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
+    body = (TEMPLATES / FOLDER / "body.html").read_text(encoding="utf-8")
+    item = (TEMPLATES / FOLDER / "item.html").read_text(encoding="utf-8")
+    # Inline the CSS into the templates once, not into each message: the Jinja tags sit
+    # in text positions and attribute values, which the inliner leaves as they are. Items
+    # are inlined with the stylesheet of body.html, so there is one stylesheet.
+    css = "\n".join(re.findall(r"<style>(.*?)</style>", body, flags=re.S))
+    return Templates(
+        subject=text_env.get_template(f"{FOLDER}/subject.txt"),
+        body_text=text_env.get_template(f"{FOLDER}/body.txt"),
+        body_html=html_env.from_string(css_inline.inline(body)),
+        item_text=text_env.get_template(f"{FOLDER}/item.txt"),
+        item_html=html_env.from_string(css_inline.inline_fragment(item, css)),
+    )
+
+
+@dataclass(frozen=True)
+class EditionView:
+    """What every variant of one edition shares."""
+
+    edition_id: int
+    frequency: Frequency
+    period: str
+    web_url: str
+    items: list[dict[str, Any]]
+    # Each item rendered once per edition (and per process), keyed by (index, adulthood):
+    # a variant's body is then a join of fragments, whatever its subscribers chose.
+    fragments: dict[tuple[int, bool], tuple[str, Markup]] = field(default_factory=dict)
+
+    def fragment(self, index: int, adulthood: bool) -> tuple[str, Markup]:
+        key = (index, adulthood)
+        found = self.fragments.get(key)
+        if found is None:
+            t = _templates()
+            context = {"item": self.items[index], "adulthood": adulthood}
+            # Safe: the output of our own autoescaping template.
+            found = (t.item_text.render(context), Markup(t.item_html.render(context)))  # noqa: S704
+            self.fragments[key] = found
+        return found
+
+
+def edition_view(
+    edition_id: int, frequency: Frequency, start: Any, end: Any, items: list[dict[str, Any]]
+) -> EditionView:
+    base = get_settings().public_base_url
+    return EditionView(
+        edition_id=edition_id,
+        frequency=frequency,
+        period=describe(frequency, start, end),
+        web_url=f"{base}/newsletters/{edition_id}",
+        items=items,
+    )
+
+
+def sections_for(
+    items: list[dict[str, Any]], adulthood_section: bool, limit: int
+) -> tuple[list[dict[str, Any]], int]:
+    """Sections in display order, at most ``limit`` items in all; and how many were left out.
+    Each section's ``entries`` are (position in ``items``, item) pairs."""
+    groups: dict[str, list[tuple[int, dict[str, Any]]]] = {
+        "adulthood": [],
+        NEW: [],
+        CHANGED: [],
+        REMOVED: [],
+    }
+    for position, item in enumerate(items):
+        if adulthood_section and item.get("adulthood") and item["group"] != REMOVED:
+            groups["adulthood"].append((position, item))
+        else:
+            groups[item["group"]].append((position, item))
+    sections = []
+    shown = 0
+    for kind in ("adulthood", NEW, CHANGED, REMOVED):
+        chosen = groups[kind][: max(0, limit - shown)]
+        shown += len(chosen)
+        if chosen:
+            sections.append({"kind": kind, "heading": HEADINGS[kind], "entries": chosen})
+    return sections, len(items) - shown
+
+
+def headline(items: list[dict[str, Any]]) -> str:
+    """Key fact first: "2 new services and 1 change"."""
+    new = sum(1 for i in items if i["group"] == NEW)
+    changed = sum(1 for i in items if i["group"] == CHANGED)
+    gone = sum(1 for i in items if i["group"] == REMOVED)
+    parts = []
+    if new:
+        parts.append(f"{new} new service{'s' if new != 1 else ''}")
+    if changed:
+        parts.append(f"{changed} change{'s' if changed != 1 else ''}")
+    if gone:
+        parts.append(f"{gone} service{'s' if gone != 1 else ''} gone")
+    if not parts:
+        return "No news"
+    text = parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+    return text[0].upper() + text[1:]
+
+
+@dataclass(frozen=True)
+class RenderedVariant:
+    subject: str
+    text: str
+    html: str | None
+
+    def personalise(self, manage_url: str, unsubscribe_url: str) -> tuple[str, str | None]:
+        text = self.text.replace(MANAGE, manage_url).replace(UNSUBSCRIBE, unsubscribe_url)
+        html = None
+        if self.html is not None:
+            html = self.html.replace(MANAGE, str(escape(manage_url))).replace(
+                UNSUBSCRIBE, str(escape(unsubscribe_url))
+            )
+        return text, html
+
+
+def render_variant(
+    view: EditionView, item_indexes: list[int], adulthood_section: bool, limit: int, with_html: bool
+) -> RenderedVariant:
+    items = [view.items[i] for i in item_indexes]
+    sections, more = sections_for(items, adulthood_section, limit)
+    for section in sections:
+        in_adulthood = section["kind"] == "adulthood"
+        pairs = [view.fragment(item_indexes[pos], in_adulthood) for pos, _ in section["entries"]]
+        section["text"] = [p[0] for p in pairs]
+        section["html"] = [p[1] for p in pairs]
+    context = {
+        "council_name": get_settings().council_name,
+        "headline": headline(items),
+        "period": view.period,
+        "web_url": view.web_url,
+        "sections": sections,
+        "more": more,
+        "manage_url": MANAGE,
+        "unsubscribe_url": UNSUBSCRIBE,
+    }
+    t = _templates()
+    subject = " ".join(t.subject.render(context).split())
+    text = t.body_text.render(context)
+    html = t.body_html.render(context) if with_html else None
+    return RenderedVariant(subject=subject, text=text, html=html)

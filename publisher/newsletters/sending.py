@@ -1,0 +1,455 @@
+"""Sending an edition through the delivery ledger.
+
+A send task carries an edition id and a batch of subscriber ids. It claims the pending
+ledger rows for them with one conditional UPDATE (FOR UPDATE SKIP LOCKED on
+PostgreSQL), so two tasks for the same batch never both send. For each claimed row the
+transport calls back just before the provider takes the message (for SMTP, before the
+final "." of DATA) and we commit "sent" there, fenced on our claim token:
+
+- killed before that commit: the row stays "sending"; the message was never completed,
+  so the sweeper gives the row back (pending) and it is sent once, later;
+- killed after it: the row says "sent" and the message went (or, if the process died in
+  the microseconds between commit and the final ".", the server dropped it: the one
+  window left, see bench/README.md);
+- a claim the sweeper took back (a stalled worker) fails the fence: that worker aborts
+  the message instead of sending a duplicate.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import Connection, func, select, text, update
+from sqlalchemy.orm import Session
+
+from publisher.db import get_engine, session_scope, utcnow
+from publisher.mail import (
+    OutgoingMessage,
+    PermanentSendError,
+    RetryableSendError,
+    Transport,
+    get_transport,
+    mail_settings,
+)
+from publisher.models import (
+    Delivery,
+    DeliveryStatus,
+    Edition,
+    EditionStatus,
+    EditionVariant,
+    EmailFormat,
+    EndReason,
+    Subscriber,
+    SubscriberStatus,
+)
+from publisher.newsletters.rendering import (
+    EditionView,
+    RenderedVariant,
+    edition_view,
+    render_variant,
+)
+from publisher.newsletters.settings import EditionSettings, edition_settings
+from publisher.subscriptions import links
+
+SendBatch = Callable[[int, list[int]], None]
+# Consecutive retryable failures after which a batch stops and is retried later (the
+# provider is down or refusing us, not one address).
+STOP_AFTER = 3
+
+
+class LostClaim(RuntimeError):
+    """Our claim on a ledger row was taken back; the message must not go."""
+
+
+@dataclass
+class BatchResult:
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    released: int = 0
+    ended: list[int] = field(default_factory=list)
+    retry_error: str | None = None
+
+
+def reference(edition_id: int, subscriber_id: int) -> str:
+    return f"ed{edition_id}-s{subscriber_id}"
+
+
+def parse_reference(value: str) -> tuple[int, int] | None:
+    try:
+        edition, subscriber = value.split("-", 1)
+        if edition.startswith("ed") and subscriber.startswith("s"):
+            return int(edition[2:]), int(subscriber[1:])
+    except ValueError:
+        pass
+    return None
+
+
+# Per-process caches: a worker sees the same edition and variants batch after batch.
+_views: OrderedDict[int, EditionView] = OrderedDict()
+_variants: OrderedDict[tuple[int, int, bool], RenderedVariant] = OrderedDict()
+
+
+def _view(session: Session, edition_id: int) -> EditionView | None:
+    view = _views.get(edition_id)
+    if view is None:
+        edition = session.get(Edition, edition_id)
+        if edition is None:
+            return None
+        view = edition_view(
+            edition.id, edition.frequency, edition.window_start, edition.window_end, edition.items
+        )
+        _views[edition_id] = view
+        while len(_views) > 4:
+            _views.popitem(last=False)
+    return view
+
+
+def _rendered(
+    session: Session, view: EditionView, number: int, with_html: bool, settings: EditionSettings
+) -> RenderedVariant:
+    key = (view.edition_id, number, with_html)
+    found = _variants.get(key)
+    if found is not None:
+        _variants.move_to_end(key)
+        return found
+    variant = session.scalars(
+        select(EditionVariant).where(
+            EditionVariant.edition_id == view.edition_id, EditionVariant.number == number
+        )
+    ).one()
+    rendered = render_variant(
+        view, list(variant.item_indexes), variant.adulthood_section, settings.max_items, with_html
+    )
+    _variants[key] = rendered
+    while len(_variants) > 128:
+        _variants.popitem(last=False)
+    return rendered
+
+
+@functools.cache
+def _transport() -> Transport:
+    # One per process, so the SMTP connection is reused from batch to batch.
+    return get_transport()
+
+
+def reset_process_state() -> None:
+    """Forget caches and close the transport (tests; worker shutdown)."""
+    _views.clear()
+    _variants.clear()
+    if _transport.cache_info().currsize:
+        _transport().close()
+    _transport.cache_clear()
+
+
+def _claim(conn: Connection, edition_id: int, subscriber_ids: Sequence[int], token: str) -> None:
+    now = utcnow()
+    candidates = (
+        select(Delivery.id)
+        .where(
+            Delivery.edition_id == edition_id,
+            Delivery.subscriber_id.in_(list(subscriber_ids)),
+            Delivery.status == DeliveryStatus.PENDING,
+        )
+        .with_for_update(skip_locked=True)  # PostgreSQL; SQLite runs one writer at a time
+    )
+    conn.execute(
+        update(Delivery)
+        .where(Delivery.id.in_(candidates), Delivery.status == DeliveryStatus.PENDING)
+        .values(
+            status=DeliveryStatus.SENDING,
+            claim_token=token,
+            claimed_at=now,
+            attempts=Delivery.attempts + 1,
+        )
+    )
+    conn.commit()
+
+
+_MARK_SENT = text(
+    "UPDATE deliveries SET status = 'sent', sent_at = :now, error = NULL "
+    "WHERE id = :id AND claim_token = :token AND status = 'sending'"
+)
+
+
+def send_batch(
+    edition_id: int,
+    subscriber_ids: Sequence[int],
+    *,
+    transport: Transport | None = None,
+    settings: EditionSettings | None = None,
+) -> BatchResult:
+    """Send one batch of an edition; safe to run twice or concurrently."""
+    settings = settings or edition_settings()
+    transport = transport or _transport()
+    result = BatchResult()
+    token = uuid.uuid4().hex
+    engine = get_engine()
+    with engine.connect() as conn:
+        if engine.dialect.name == "postgresql":
+            # A killed worker loses nothing it committed with this off; only a crash of
+            # the database server itself could lose the last few "sent" marks.
+            conn.exec_driver_sql("SET synchronous_commit TO off")
+        _claim(conn, edition_id, subscriber_ids, token)
+        with session_scope() as session:
+            view = _view(session, edition_id)
+            rows = session.execute(
+                select(
+                    Delivery.id,
+                    Delivery.subscriber_id,
+                    Delivery.variant,
+                    Delivery.attempts,
+                    Subscriber.email,
+                    Subscriber.status,
+                    Subscriber.format,
+                    Subscriber.token_version,
+                )
+                .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+                .where(Delivery.claim_token == token)
+                .order_by(Delivery.variant, Delivery.subscriber_id)
+            ).all()
+            if view is None or not rows:
+                return result
+            domain = mail_settings().message_id_domain
+            prepared: list[tuple[Any, RenderedVariant | None]] = []
+            for row in rows:
+                if row.status is not SubscriberStatus.ACTIVE or not row.email:
+                    prepared.append((row, None))
+                    continue
+                rendered = _rendered(
+                    session, view, row.variant, row.format is EmailFormat.HTML, settings
+                )
+                prepared.append((row, rendered))
+        _send_claimed(conn, transport, edition_id, token, prepared, domain, settings, result)
+    for subscriber_id in result.ended:
+        _end_subscription(subscriber_id)
+    return result
+
+
+def _send_claimed(
+    conn: Connection,
+    transport: Transport,
+    edition_id: int,
+    token: str,
+    prepared: list[tuple[Any, RenderedVariant | None]],
+    domain: str,
+    settings: EditionSettings,
+    result: BatchResult,
+) -> None:
+    failures_in_a_row = 0
+    for row, rendered in prepared:
+        if rendered is None:
+            _set(conn, row.id, token, DeliveryStatus.SKIPPED, "subscriber is no longer active")
+            result.skipped += 1
+            continue
+        stub = Subscriber(id=row.subscriber_id, token_version=row.token_version)
+        unsubscribe = links.unsubscribe_url(stub)
+        body, html = rendered.personalise(links.manage_url(stub), unsubscribe)
+        message = OutgoingMessage(
+            to=row.email,
+            subject=rendered.subject,
+            text=body,
+            html=html,
+            unsubscribe_url=unsubscribe,
+            reference=reference(edition_id, row.subscriber_id),
+            # The same Message-ID on every attempt: a receiving system that sees a
+            # message twice (a reply lost after the server took it) can tell.
+            message_id=f"<{reference(edition_id, row.subscriber_id)}@{domain}>",
+        )
+
+        def handover(delivery_id: int = row.id) -> None:
+            done = conn.execute(_MARK_SENT, {"now": utcnow(), "id": delivery_id, "token": token})
+            conn.commit()
+            if done.rowcount != 1:
+                raise LostClaim(f"delivery {delivery_id} was claimed by someone else")
+
+        try:
+            transport.send(message, on_handover=handover)
+        except LostClaim:
+            continue
+        except PermanentSendError as exc:
+            _set(conn, row.id, token, DeliveryStatus.FAILED, exc.reason, any_status=True)
+            result.failed += 1
+            if exc.ends_subscription:
+                result.ended.append(row.subscriber_id)
+            failures_in_a_row = 0
+            continue
+        except RetryableSendError as exc:
+            failures_in_a_row += 1
+            gave_up = row.attempts >= settings.max_attempts
+            _set(
+                conn,
+                row.id,
+                token,
+                DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
+                exc.reason,
+                any_status=True,
+            )
+            if gave_up:
+                result.failed += 1
+            else:
+                result.released += 1
+                # Rows given back need another run of this batch later.
+                result.retry_error = exc.reason
+            if failures_in_a_row >= STOP_AFTER:
+                result.released += _release(conn, token)
+                result.retry_error = exc.reason
+                return
+            continue
+        failures_in_a_row = 0
+        result.sent += 1
+
+
+def _set(
+    conn: Connection,
+    delivery_id: int,
+    token: str,
+    status: DeliveryStatus,
+    error: str | None,
+    *,
+    any_status: bool = False,
+) -> None:
+    values: dict[str, Any] = {"status": status, "error": error}
+    if status is DeliveryStatus.PENDING:
+        values.update(claim_token=None, claimed_at=None)
+    stmt = update(Delivery).where(Delivery.id == delivery_id, Delivery.claim_token == token)
+    if not any_status:
+        stmt = stmt.where(Delivery.status == DeliveryStatus.SENDING)
+    conn.execute(stmt.values(**values))
+    conn.commit()
+
+
+def _release(conn: Connection, token: str) -> int:
+    """Give back every row of this claim not yet handed over."""
+    done = conn.execute(
+        update(Delivery)
+        .where(Delivery.claim_token == token, Delivery.status == DeliveryStatus.SENDING)
+        .values(status=DeliveryStatus.PENDING, claim_token=None, claimed_at=None)
+    )
+    conn.commit()
+    return int(done.rowcount or 0)
+
+
+def _end_subscription(subscriber_id: int) -> None:
+    from publisher.subscriptions.lifecycle import end_subscription
+
+    with session_scope() as session:
+        subscriber = session.get(Subscriber, subscriber_id)
+        if subscriber is not None:
+            end_subscription(session, subscriber, EndReason.BOUNCED)
+
+
+def record_permanent_failure(session: Session, ref: str, reason: str) -> bool:
+    """A provider told us later that a message could not be delivered (Notify's
+    ``permanent-failure`` callback): fail the delivery and end the subscription."""
+    parsed = parse_reference(ref)
+    if parsed is None:
+        return False
+    edition_id, subscriber_id = parsed
+    delivery = session.scalars(
+        select(Delivery).where(
+            Delivery.edition_id == edition_id, Delivery.subscriber_id == subscriber_id
+        )
+    ).first()
+    if delivery is None:
+        return False
+    delivery.status = DeliveryStatus.FAILED
+    delivery.error = reason[:500]
+    subscriber = session.get(Subscriber, subscriber_id)
+    if subscriber is not None:
+        from publisher.subscriptions.lifecycle import end_subscription
+
+        end_subscription(session, subscriber, EndReason.BOUNCED)
+    return True
+
+
+def dispatch(
+    session: Session, edition_id: int, send: SendBatch, settings: EditionSettings | None = None
+) -> int:
+    """Hand every pending delivery of an edition to ``send`` in batches, grouped by
+    variant so that a worker renders few variants per batch. Returns the batch count.
+    Call after the edition is committed (queue after commit)."""
+    settings = settings or edition_settings()
+    ids = session.scalars(
+        select(Delivery.subscriber_id)
+        .where(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.PENDING)
+        .order_by(Delivery.variant, Delivery.subscriber_id)
+    ).all()
+    edition = session.get(Edition, edition_id)
+    if edition is not None:
+        edition.dispatched_at = utcnow()
+        session.commit()
+    batches = 0
+    for chunk in _chunks(list(ids), settings.batch_size):
+        send(edition_id, chunk)
+        batches += 1
+    return batches
+
+
+def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
+    for i in range(0, len(values), size):
+        yield values[i : i + size]
+
+
+@dataclass
+class SweepResult:
+    released: int = 0
+    requeued_editions: list[int] = field(default_factory=list)
+    finished_editions: list[int] = field(default_factory=list)
+
+
+def sweep(send: SendBatch, settings: EditionSettings | None = None) -> SweepResult:
+    """Give back claims older than the lease, re-queue editions whose work was lost,
+    and mark editions done once every delivery is sent or failed."""
+    import datetime as dt
+
+    settings = settings or edition_settings()
+    now = utcnow()
+    stale_before = now - dt.timedelta(seconds=settings.lease_seconds)
+    out = SweepResult()
+    with session_scope() as session:
+        done = session.execute(
+            update(Delivery)
+            .where(Delivery.status == DeliveryStatus.SENDING, Delivery.claimed_at < stale_before)
+            .values(status=DeliveryStatus.PENDING, claim_token=None, claimed_at=None)
+        )
+        out.released = int(getattr(done, "rowcount", 0) or 0)
+    with session_scope() as session:
+        editions = session.scalars(
+            select(Edition).where(Edition.status == EditionStatus.SENDING)
+        ).all()
+        for edition in editions:
+            counts: dict[DeliveryStatus, int] = dict(
+                session.execute(
+                    select(Delivery.status, func.count())
+                    .where(Delivery.edition_id == edition.id)
+                    .group_by(Delivery.status)
+                )
+                .tuples()
+                .all()
+            )
+            pending = counts.get(DeliveryStatus.PENDING, 0)
+            in_flight = counts.get(DeliveryStatus.SENDING, 0)
+            if not pending and not in_flight:
+                edition.status = EditionStatus.DONE
+                edition.finished_at = now
+                out.finished_editions.append(edition.id)
+                continue
+            recent = session.scalar(
+                select(func.max(Delivery.claimed_at)).where(Delivery.edition_id == edition.id)
+            )
+            idle = (edition.dispatched_at is None or edition.dispatched_at < stale_before) and (
+                recent is None or recent < stale_before
+            )
+            if pending and idle:
+                out.requeued_editions.append(edition.id)
+        session.commit()
+    for edition_id in out.requeued_editions:
+        with session_scope() as session:
+            dispatch(session, edition_id, send, settings)
+    return out

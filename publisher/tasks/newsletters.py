@@ -1,0 +1,63 @@
+"""Newsletter tasks: thin wrappers that take ids, call one function, decide on retry."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from celery.signals import worker_process_shutdown
+
+from publisher.celery import app
+from publisher.newsletters import editions, sending
+
+SEND_BATCH = "publisher.newsletters.send_batch"
+
+
+def _queue_batch(edition_id: int, subscriber_ids: list[int]) -> None:
+    app.send_task(SEND_BATCH, args=[edition_id, subscriber_ids])
+
+
+@app.task(name="publisher.newsletters.run_due", ignore_result=True)
+def run_due() -> dict[str, str]:
+    """Beat, every minute: build and queue whichever editions are due."""
+    return editions.run_due(_queue_batch)
+
+
+@app.task(name="publisher.newsletters.changes_arrived", ignore_result=True)
+def changes_arrived(change_ids: list[int] | None = None) -> dict[str, str]:
+    """From ingest after a crawl: look for immediate editions due (the ids are not needed;
+    the edition takes every change not yet sent)."""
+    from publisher.models import Frequency
+
+    return {"immediate": editions.run_edition(Frequency.IMMEDIATE, _queue_batch).reason}
+
+
+@app.task(
+    name=SEND_BATCH,
+    bind=True,
+    ignore_result=True,
+    max_retries=None,
+    acks_late=True,
+)
+def send_batch(self: Any, edition_id: int, subscriber_ids: list[int]) -> dict[str, int]:
+    result = sending.send_batch(edition_id, subscriber_ids)
+    if result.retry_error:
+        # The provider is down or refusing us: the rows are pending again; try later.
+        countdown = min(600, 30 * 2 ** min(self.request.retries, 5))
+        raise self.retry(countdown=countdown, exc=RuntimeError(result.retry_error))
+    return {"sent": result.sent, "failed": result.failed, "skipped": result.skipped}
+
+
+@app.task(name="publisher.newsletters.sweep", ignore_result=True)
+def sweep() -> dict[str, Any]:
+    """Beat, every minute: give back stale claims, re-queue lost work, finish editions."""
+    out = sending.sweep(_queue_batch)
+    return {
+        "released": out.released,
+        "requeued": out.requeued_editions,
+        "finished": out.finished_editions,
+    }
+
+
+@worker_process_shutdown.connect
+def _close_transport(**_: Any) -> None:
+    sending.reset_process_state()

@@ -1,0 +1,84 @@
+"""Public pages for editions (the web version every email links to, and the archive),
+and the GOV.UK Notify delivery-status callback.
+
+The pages show an edition's items only: nothing about who received it.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Any
+
+from flask import Blueprint, abort, jsonify, render_template, request
+from sqlalchemy import select
+
+from publisher.db import session_scope
+from publisher.models import Edition
+from publisher.newsletters.rendering import headline, sections_for
+from publisher.newsletters.windows import describe
+from publisher.web import csrf
+
+bp = Blueprint("newsletters", __name__)
+
+FREQUENCY_LABELS = {"immediate": "Latest news", "weekly": "Weekly news", "monthly": "Monthly news"}
+
+
+@bp.get("/newsletters")
+def archive() -> Any:
+    with session_scope() as session:
+        editions = session.scalars(
+            select(Edition).order_by(Edition.window_end.desc(), Edition.id.desc()).limit(200)
+        ).all()
+        rows = [
+            {
+                "id": e.id,
+                "label": FREQUENCY_LABELS[e.frequency.value],
+                "period": describe(e.frequency, e.window_start, e.window_end),
+                "headline": headline(e.items),
+            }
+            for e in editions
+            if e.items
+        ]
+    return render_template("web/newsletters/archive.html", editions=rows)
+
+
+@bp.get("/newsletters/<int:edition_id>")
+def edition(edition_id: int) -> Any:
+    with session_scope() as session:
+        found = session.get(Edition, edition_id)
+        if found is None or not found.items:
+            abort(404)
+        sections, _ = sections_for(found.items, True, len(found.items))
+        page = {
+            "id": found.id,
+            "label": FREQUENCY_LABELS[found.frequency.value],
+            "period": describe(found.frequency, found.window_start, found.window_end),
+            "headline": headline(found.items),
+            "sections": sections,
+        }
+    return render_template("web/newsletters/edition.html", edition=page)
+
+
+@bp.post("/newsletters/notify/callback")
+@csrf.exempt  # a machine-to-machine JSON endpoint, authenticated by its bearer token
+def notify_callback() -> Any:
+    """Notify calls this with each email's final status; a permanent failure ends the
+    subscription, like an SMTP 5xx for the recipient does."""
+    from publisher.mail import mail_settings
+    from publisher.newsletters.sending import record_permanent_failure
+
+    expected = mail_settings().notify_callback_token
+    given = request.headers.get("Authorization", "")
+    if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
+        return jsonify({"error": "not allowed"}), 401
+    payload = request.get_json(silent=True)
+    if not isinstance(payload, dict) or not isinstance(payload.get("status"), str):
+        return jsonify({"error": "expected a JSON object with a status"}), 400
+    if payload["status"] != "permanent-failure":
+        return jsonify({"result": "ignored"})
+    ref = payload.get("reference")
+    if not isinstance(ref, str):
+        return jsonify({"result": "no reference"})
+    with session_scope() as session:
+        found = record_permanent_failure(session, ref, "Notify: permanent-failure")
+    return jsonify({"result": "ended" if found else "unknown reference"})

@@ -1,0 +1,6 @@
+"""Fixtures for the newsletter tests: the SMTP sink and the browser."""
+
+from __future__ import annotations
+
+from tests.browser import browser, live_app  # noqa: F401
+from tests.mailsink import mail_sink  # noqa: F401

@@ -1,0 +1,168 @@
+"""Sending through GOV.UK Notify (a local server that speaks its API and checks its JWT),
+the shared Redis rate limit, and Notify's permanent-failure callback."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import redis
+from sqlalchemy import select
+
+from publisher.db import session_scope
+from publisher.mail import (
+    NotifyTransport,
+    OutgoingMessage,
+    PermanentSendError,
+    RateLimiter,
+    RetryableSendError,
+    get_transport,
+)
+from publisher.models import (
+    Delivery,
+    DeliveryStatus,
+    EndReason,
+    Frequency,
+    Subscriber,
+    SubscriberStatus,
+)
+from publisher.newsletters import editions, sending
+from publisher.web import create_app
+from tests.conftest import TEST_REDIS_URL
+from tests.newsletters.helpers import change, source, subscriber
+from tests.newsletters.notify_server import API_KEY, TEMPLATE_ID, NotifyServer
+
+NOW = dt.datetime(2026, 11, 27, 7, 30, tzinfo=dt.UTC)
+
+
+@pytest.fixture()
+def notify(monkeypatch: pytest.MonkeyPatch, redis_prefix: str) -> Iterator[NotifyServer]:
+    with NotifyServer() as server:
+        monkeypatch.setenv("NOTIFY_API_KEY", API_KEY)
+        monkeypatch.setenv("NOTIFY_TEMPLATE_ID", TEMPLATE_ID)
+        monkeypatch.setenv("NOTIFY_BASE_URL", server.url)
+        monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
+        monkeypatch.setenv("CELERY_KEY_PREFIX", redis_prefix)
+        monkeypatch.setenv("PUBLIC_BASE_URL", "https://news.example.gov.uk")
+        monkeypatch.setenv("SECRET_KEY", "notify-test-secret")
+        monkeypatch.delenv("SMTP_URL", raising=False)
+        sending.reset_process_state()
+        yield server
+        sending.reset_process_state()
+
+
+def _send_here(edition_id: int, ids: list[int]) -> None:
+    assert sending.send_batch(edition_id, ids).retry_error is None
+
+
+def test_edition_goes_through_notify_with_one_click_unsubscribe(
+    db: Any, notify: NotifyServer
+) -> None:
+    from publisher.config import reset_settings
+
+    reset_settings()
+    with session_scope() as session:
+        src = source(session)
+        change(
+            session,
+            src,
+            "a",
+            "Sensory Garden",
+            at=NOW - dt.timedelta(days=2),
+            minimum_age=0,
+            maximum_age=11,
+        )
+        subscriber(session, "one@example.org")
+        subscriber(session, "bad@example.org")
+    notify.errors["bad@example.org"] = (400, "email_address Not a valid email address")
+    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    assert isinstance(get_transport(), NotifyTransport)
+    assert notify.refused_auth == 0
+    [sent] = notify.received
+    assert sent["email_address"] == "one@example.org"
+    assert sent["template_id"] == TEMPLATE_ID
+    assert sent["one_click_unsubscribe_url"].startswith(
+        "https://news.example.gov.uk/subscriptions/unsubscribe/"
+    )
+    assert "Sensory Garden" in sent["personalisation"]["body"]
+    assert sent["personalisation"]["subject"].startswith("1 new service")
+    with session_scope() as session:
+        one = session.scalars(select(Subscriber).where(Subscriber.email == "one@example.org")).one()
+        assert sent["reference"] == f"ed{result.edition_id}-s{one.id}"
+        bad = session.scalars(select(Subscriber).where(Subscriber.email == "bad@example.org")).one()
+        assert bad.status is SubscriberStatus.ENDED and bad.end_reason is EndReason.BOUNCED
+
+
+def test_wrong_key_is_retryable_not_the_subscribers_fault(
+    db: Any, notify: NotifyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOTIFY_API_KEY", API_KEY[:-36] + "00000000-0000-0000-0000-000000000000")
+    transport = get_transport()
+    with pytest.raises(RetryableSendError, match="403"):
+        transport.send(OutgoingMessage(to="a@example.org", subject="s", text="t"))
+    assert notify.refused_auth == 1
+    notify.errors["x@example.org"] = (400, "Template not found")
+    monkeypatch.setenv("NOTIFY_API_KEY", API_KEY)
+    with pytest.raises(PermanentSendError) as info:
+        get_transport().send(OutgoingMessage(to="x@example.org", subject="s", text="t"))
+    assert not info.value.ends_subscription
+
+
+def test_permanent_failure_callback_ends_the_subscription(
+    db: Any, notify: NotifyServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("NOTIFY_CALLBACK_TOKEN", "callback-token-123")
+    with session_scope() as session:
+        src = source(session)
+        change(session, src, "a", "Sensory Garden", at=NOW - dt.timedelta(days=2))
+        person = subscriber(session, "later@example.org")
+        person_id = person.id
+    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    client = create_app({"TESTING": True}).test_client()
+    body = {
+        "id": "x",
+        "reference": f"ed{result.edition_id}-s{person_id}",
+        "to": "later@example.org",
+        "status": "permanent-failure",
+        "notification_type": "email",
+    }
+    assert client.post("/newsletters/notify/callback", json=body).status_code == 401
+    assert (
+        client.post(
+            "/newsletters/notify/callback", json=body, headers={"Authorization": "Bearer wrong"}
+        ).status_code
+        == 401
+    )
+    auth = {"Authorization": "Bearer callback-token-123"}
+    bad = client.post("/newsletters/notify/callback", data="not json", headers=auth)
+    assert bad.status_code == 400
+    with session_scope() as session:
+        assert session.get(Subscriber, person_id).status is SubscriberStatus.ACTIVE  # type: ignore[union-attr]
+    ok = client.post("/newsletters/notify/callback", json=body, headers=auth)
+    assert ok.status_code == 200 and ok.get_json() == {"result": "ended"}
+    with session_scope() as session:
+        person = session.get(Subscriber, person_id)
+        assert person is not None and person.end_reason is EndReason.BOUNCED
+        delivery = session.scalars(select(Delivery)).one()
+        assert delivery.status is DeliveryStatus.FAILED
+
+
+def test_rate_limit_is_shared_through_redis(
+    redis_prefix: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("CELERY_KEY_PREFIX", redis_prefix)
+    client = redis.Redis.from_url(TEST_REDIS_URL)
+    first = RateLimiter("shared-test", per_minute=600, client=client, chunk=4)  # 10 a second
+    second = RateLimiter("shared-test", per_minute=600, client=client, chunk=4)
+    for _ in range(15):
+        first.acquire()
+        second.acquire()
+    windows = {
+        k: int(client.get(k) or 0)
+        for k in client.scan_iter(match=f"{redis_prefix}publisher:ratelimit:shared-test:*")
+    }
+    assert sum(windows.values()) >= 30
+    assert max(windows.values()) <= 10  # never more than the limit in any one second
+    client.close()

@@ -1,0 +1,143 @@
+"""The public web version of an edition and the archive (checked in Chromium with
+axe-core, and for personal data), the email HTML's accessibility, and the CLI."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+
+from publisher.cli import main
+from publisher.db import session_scope
+from publisher.models import Frequency
+from publisher.newsletters import editions, sending
+from publisher.newsletters.rendering import edition_view, render_variant
+from publisher.web import create_app
+from tests.browser import assert_accessible
+from tests.mailsink import MailSink
+from tests.newsletters.helpers import change, parse, parts, source, subscriber
+
+NOW = dt.datetime(2026, 11, 27, 7, 30, tzinfo=dt.UTC)
+
+
+def _edition(session: Any) -> None:
+    src = source(session)
+    at = NOW - dt.timedelta(days=2)
+    change(
+        session,
+        src,
+        "a",
+        "Sensory <Garden> & Café",
+        at=at,
+        minimum_age=0,
+        maximum_age=11,
+        summary="A quiet garden for children who find noise hard.",
+    )
+    change(
+        session,
+        src,
+        "b",
+        "Moving On Club",
+        at=at,
+        minimum_age=16,
+        maximum_age=25,
+        categories=["preparing-for-adulthood"],
+    )
+    subscriber(session, "secret.parent@example.org", age_bands=["16-25"])
+
+
+@pytest.mark.browser
+def test_web_version_and_archive_are_accessible_and_anonymous(
+    db: Any,
+    browser: Any,
+    live_app: Any,
+    mail_sink: MailSink,
+) -> None:
+    with session_scope() as session:
+        _edition(session)
+    result = editions.run_edition(
+        Frequency.WEEKLY, lambda e, ids: sending.send_batch(e, ids) and None, now=NOW
+    )
+    sending.reset_process_state()
+    server = live_app(create_app({"TESTING": True}))
+    page = browser.new_page()
+    try:
+        page.goto(f"{server.url}/newsletters")
+        assert_accessible(page)
+        page.get_by_role("link", name="Weekly news").first.click()
+        assert page.url.endswith(f"/newsletters/{result.edition_id}")
+        assert_accessible(page)
+        content = page.content()
+        assert "secret.parent" not in content
+        assert page.get_by_role("heading", name="16-25: preparing for adulthood").count() == 1
+        assert page.get_by_role("link", name="Sensory <Garden> & Café").count() == 1
+        # The email's own HTML, opened as a page.
+        html = parts(parse(mail_sink.messages[0].data))[1]
+        assert html is not None
+        page.set_content(html)
+        assert_accessible(page)
+    finally:
+        page.close()
+    client = create_app({"TESTING": True}).test_client()
+    assert client.get("/newsletters/999999").status_code == 404
+
+
+def test_text_part_is_not_html_escaped(db: Any) -> None:
+    with session_scope() as session:
+        _edition(session)
+    result = editions.run_edition(Frequency.WEEKLY, lambda e, ids: None, now=NOW)
+    with session_scope() as session:
+        from publisher.models import Edition
+
+        edition = session.get(Edition, result.edition_id)
+        assert edition is not None
+        view = edition_view(
+            edition.id, edition.frequency, edition.window_start, edition.window_end, edition.items
+        )
+    rendered = render_variant(view, list(range(len(view.items))), True, 30, True)
+    assert "Sensory <Garden> & Café" in rendered.text
+    assert "&lt;" not in rendered.text
+    assert rendered.html is not None and "Sensory &lt;Garden&gt; &amp; Café" in rendered.html
+
+
+def test_cli_run_and_list(db: Any, mail_sink: MailSink) -> None:
+    with session_scope() as session:
+        _edition(session)
+    runner = CliRunner()
+    # Nothing due yet for a frequency with no edition closing before the change.
+    out = runner.invoke(main, ["editions", "run", "weekly", "--now", "--json"])
+    assert out.exit_code == 0, out.output
+    ran = json.loads(out.stdout)
+    assert ran["result"] == "built" and ran["recipients"] == 1 and ran["sent"] == 1
+    assert len(mail_sink.messages) == 1
+    again = runner.invoke(main, ["editions", "run", "weekly"])
+    assert again.exit_code == 0 and "No edition is due yet" in again.output
+    listed = runner.invoke(main, ["editions", "list", "--json"])
+    [row] = [json.loads(line) for line in listed.stdout.splitlines()]
+    assert (row["recipients"], row["sent"], row["failed"], row["items"]) == (1, 1, 0, 2)
+    table = runner.invoke(main, ["editions", "list"])
+    assert "weekly" in table.output and table.exit_code == 0
+    bad = runner.invoke(main, ["editions", "run", "fortnightly"])
+    assert bad.exit_code == 2 and "fortnightly" in bad.output
+
+
+def test_cli_reports_a_down_server_and_keeps_work_pending(
+    db: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SMTP_URL", MailSink().url)  # nothing listens there
+    with session_scope() as session:
+        _edition(session)
+    out = CliRunner().invoke(main, ["editions", "run", "weekly", "--now"])
+    assert out.exit_code == 1 and "sending stopped" in out.stderr
+    listed = CliRunner().invoke(main, ["editions", "list", "--json"])
+    row = json.loads(listed.stdout.splitlines()[0])
+    assert row["sent"] == 0 and row["pending"] == 1
+
+
+def test_bad_settings_get_clear_errors(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EDITION_MAX_ITEMS", "lots")
+    out = CliRunner().invoke(main, ["editions", "run", "weekly", "--now"])
+    assert out.exit_code == 1 and "EDITION_MAX_ITEMS must be a whole number" in out.stderr
