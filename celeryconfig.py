@@ -62,4 +62,10 @@ beat_schedule = {
         "task": "publisher.crawl.crawl_all",
         "schedule": float(_settings.crawl_interval_minutes * 60),
     },
+    # Catch up if a crawl's "rebuild_feeds" message was lost: a no-op when every feed
+    # was built from the newest change; also retries WebSub notifications still due.
+    "feeds-catch-up": {
+        "task": "publisher.feeds.rebuild_feeds",
+        "schedule": 60.0,
+    },
 }

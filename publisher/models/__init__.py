@@ -6,6 +6,7 @@ test fixtures rely on that).
 
 from publisher.models.changes import Change, ChangeKind
 from publisher.models.entries import Entry, QuarantinedRecord
+from publisher.models.feeds import FeedDocument
 from publisher.models.sources import Crawl, CrawlStatus, Source, SourceKind
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "Crawl",
     "CrawlStatus",
     "Entry",
+    "FeedDocument",
     "QuarantinedRecord",
     "Source",
     "SourceKind",

@@ -2,5 +2,6 @@
 decides to retry or give up; the logic lives in the area's own modules."""
 
 from publisher.tasks import crawl as crawl
+from publisher.tasks import feeds as feeds
 
-__all__ = ["crawl"]
+__all__ = ["crawl", "feeds"]

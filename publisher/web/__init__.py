@@ -36,9 +36,12 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.autoescape = select_autoescape(["html", "xml"], default_for_string=True)
     csrf.init_app(app)
 
-    from publisher.web import health
+    from publisher.feeds import views as feed_views
+    from publisher.web import health, public
 
     app.register_blueprint(health.bp)
+    app.register_blueprint(feed_views.bp)
+    app.register_blueprint(public.bp)
 
     @app.context_processor
     def _site() -> dict[str, Any]:
