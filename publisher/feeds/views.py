@@ -7,6 +7,8 @@ reading the body at all.
 
 from __future__ import annotations
 
+from urllib.parse import parse_qsl
+
 from flask import Blueprint, Response, abort, request
 from werkzeug.http import is_resource_modified
 
@@ -37,7 +39,9 @@ def changes(fmt: str) -> Response:
     if fmt not in FORMATS:
         abort(404)
     try:
-        flt = parse_filter(request.args.items(multi=True))
+        # Not request.args: werkzeug raises (a 500) on a query string that is not UTF-8.
+        query = request.query_string.decode("utf-8", errors="replace")
+        flt = parse_filter(parse_qsl(query, keep_blank_values=True))
     except FilterError as exc:
         return Response(f"{exc}\n", status=400, mimetype="text/plain")
     self_url = feed_url(fmt, flt)
