@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 
 from publisher.db import session_scope
+from publisher.feeds.memory import mark_rebuilt
 from publisher.feeds.store import RebuildResult, rebuild_all
 from publisher.feeds.websub import notify_pending
 
@@ -22,7 +23,8 @@ def rebuild_feeds() -> RebuildResult:
         len(result.rewritten),
         result.unchanged,
     )
-    # After the commit: the hub fetches the feed as soon as it hears, so the new body
-    # must already be there.
+    # After the commit: web processes then re-read their in-memory copies, and the hub
+    # fetches the feed as soon as it hears, so the new body must already be there.
+    mark_rebuilt(result.newest_change_id)
     notify_pending()
     return result

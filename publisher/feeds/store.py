@@ -179,13 +179,20 @@ def _render(
 
 
 def build_new_document(session: Session, fmt: str, flt: FeedFilter) -> FeedDocument:
-    """Build a document nobody has built before and store it (first request for it)."""
+    """Build a feed nobody has asked for before, in every format at once (the same items
+    serve all three), store them, and return the one asked for."""
     settings = get_settings()
     newest = newest_change_id(session)
     history = History(session, newest, settings)
-    doc = build_new_document_from(history, fmt, flt, newest, _second(utcnow()), settings)
-    session.add(doc)
-    return doc
+    existing = set(session.scalars(select(FeedDocument.key).where(FeedDocument.query == flt.query)))
+    built = build_missing(history, [flt], existing, newest, _second(utcnow()), settings)
+    session.add_all(built)
+    wanted = document_key(fmt, flt)
+    found = next((d for d in built if d.key == wanted), None)
+    if found is None:  # stored meanwhile by someone else
+        found = session.get(FeedDocument, wanted)
+        assert found is not None
+    return found
 
 
 @dataclass(frozen=True)
@@ -238,8 +245,8 @@ class RebuildResult:
     dropped: list[str] = field(default_factory=list)  # no longer a valid filter
 
 
-def rebuild_all(session: Session) -> RebuildResult:
-    """Bring every stored feed, and every one-topic feed, up to the newest change."""
+def rebuild_all(session: Session, also: list[FeedFilter] | None = None) -> RebuildResult:
+    """Bring every stored feed, every one-topic feed (and ``also``), up to the newest change."""
     settings = get_settings()
     newest = newest_change_id(session)
     result = RebuildResult(newest)
@@ -252,14 +259,12 @@ def rebuild_all(session: Session) -> RebuildResult:
     # Every one-topic feed exists from the start, so that the feed directory's links
     # are served from the cache on their first request too.
     history = History(session, newest, settings)
-    for flt in single_topic_filters():
-        for fmt in FORMATS:
-            key = document_key(fmt, flt)
-            if key not in docs:
-                doc = build_new_document_from(history, fmt, flt, newest, now, settings)
-                session.add(doc)
-                docs[key] = doc
-                result.built.append(key)
+    for doc in build_missing(
+        history, [*single_topic_filters(), *(also or [])], set(docs), newest, now, settings
+    ):
+        session.add(doc)
+        docs[doc.key] = doc
+        result.built.append(doc.key)
 
     behind = [d for d in docs.values() if d.built_from_change_id != newest]
     if not behind:
@@ -319,21 +324,37 @@ def rebuild_all(session: Session) -> RebuildResult:
     return result
 
 
-def build_new_document_from(
-    history: History, fmt: str, flt: FeedFilter, newest: int, now: dt.datetime, settings: Settings
-) -> FeedDocument:
-    items = history.items_for(flt, settings.feed_max_items)
-    body = _render(fmt, flt, items, settings, now)
-    return FeedDocument(
-        key=document_key(fmt, flt),
-        format=fmt,
-        query=flt.query,
-        content_type=FORMATS[fmt],
-        body=body,
-        etag=etag_for(body),
-        last_modified=now,
-        built_from_change_id=newest,
-        built_at=now,
-        item_count=len(items),
-        hub_pending=False,
-    )
+def build_missing(
+    history: History,
+    filters: list[FeedFilter],
+    existing: set[str],
+    newest: int,
+    now: dt.datetime,
+    settings: Settings,
+) -> list[FeedDocument]:
+    """Documents for every format of these filters that is not in ``existing``."""
+    built: list[FeedDocument] = []
+    for flt in dict.fromkeys(filters):
+        formats = [fmt for fmt in FORMATS if document_key(fmt, flt) not in existing]
+        if not formats:
+            continue
+        items = history.items_for(flt, settings.feed_max_items)
+        for fmt in formats:
+            body = _render(fmt, flt, items, settings, now)
+            built.append(
+                FeedDocument(
+                    key=document_key(fmt, flt),
+                    format=fmt,
+                    query=flt.query,
+                    content_type=FORMATS[fmt],
+                    body=body,
+                    etag=etag_for(body),
+                    last_modified=now,
+                    built_from_change_id=newest,
+                    built_at=now,
+                    item_count=len(items),
+                    hub_pending=False,
+                )
+            )
+            existing.add(document_key(fmt, flt))
+    return built

@@ -1,8 +1,8 @@
 """``/feeds/changes.rss|atom|json``: stored feed documents over HTTP, with validators.
 
-A request never builds a feed that exists: it reads the stored bytes and their ETag
-and Last-Modified, and a conditional request that matches is answered 304 without
-reading the body at all.
+A request never builds a feed that exists: it reads the stored bytes with their ETag
+and Last-Modified (from the process's memory while no rebuild has happened since, see
+``publisher.feeds.memory``), and answers a matching conditional request with 304.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from flask import Blueprint, Response, abort, request
 from werkzeug.http import is_resource_modified
 
 from publisher.config import get_settings
+from publisher.feeds import memory
 from publisher.feeds.filters import FilterError, parse_filter
 from publisher.feeds.render import FORMATS
 from publisher.feeds.store import Stored, document_key, feed_url, stored_body, stored_headers
@@ -45,18 +46,21 @@ def changes(fmt: str) -> Response:
     except FilterError as exc:
         return Response(f"{exc}\n", status=400, mimetype="text/plain")
     self_url = feed_url(fmt, flt)
-    conditional = "If-None-Match" in request.headers or "If-Modified-Since" in request.headers
-    found = None if conditional else stored_body(document_key(fmt, flt))
+    key = document_key(fmt, flt)
+    token = memory.current_token()  # read before the database, so never newer than it
+    found = memory.documents.get(key, token)
     if found is None:
-        stored = stored_headers(fmt, flt)
-        if not is_resource_modified(
-            request.environ, etag=stored.etag.strip('"'), last_modified=stored.last_modified
-        ):
-            response = Response(status=304)
-            return _headers(response, fmt, stored, self_url)
-        found = stored_body(stored.key)
-        if found is None:  # deleted between the two reads (its locality left the mapping)
-            abort(404)
+        found = stored_body(key)
+        if found is None:
+            stored_headers(fmt, flt)  # first request for this feed: build and store it
+            found = stored_body(key)
+            if found is None:  # deleted at once (its locality left the mapping)
+                abort(404)
+        memory.documents.put(key, token, found)
     stored, body = found
+    if not is_resource_modified(
+        request.environ, etag=stored.etag.strip('"'), last_modified=stored.last_modified
+    ):
+        return _headers(Response(status=304), fmt, stored, self_url)
     response = Response(body, status=200, content_type=stored.content_type)
     return _headers(response, fmt, stored, self_url)

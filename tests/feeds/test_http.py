@@ -128,11 +128,13 @@ def test_a_new_combination_is_built_once_then_served_from_the_store(client):
     url = "/feeds/changes.atom?category=leisure&need=sensory-physical"
     first = client.get(url)
     assert first.status_code == 200
-    assert document_count() == count + 1
+    # Stored in all three formats at once: the same items serve each.
+    assert document_count() == count + 3
     assert titles(client, url) == ["New: Sensory swim"]
+    assert titles(client, url.replace(".atom", ".rss")) == ["New: Sensory swim"]
     add_change("added", "Sensory art", needs=["sensory-physical"], categories=["leisure"])
     assert client.get(url).headers["ETag"] == first.headers["ETag"]
-    assert document_count() == count + 1
+    assert document_count() == count + 3
     # The rebuild keeps every stored combination current, not only the one-topic feeds.
     assert "atom:need=sensory-physical&category=leisure" in rebuild().rewritten
     assert titles(client, url) == ["New: Sensory art", "New: Sensory swim"]
