@@ -4,6 +4,7 @@ imported here so that they register on the root group."""
 from __future__ import annotations
 
 from publisher.cli import db as _db  # noqa: F401
+from publisher.cli import feeds as _feeds  # noqa: F401
 from publisher.cli import run as _run  # noqa: F401
 from publisher.cli import sources as _sources  # noqa: F401
 from publisher.cli.common import main

@@ -217,3 +217,25 @@ def test_no_malformed_query_is_a_server_error(client, query):
     else:
         response = client.get("/feeds/changes.atom", query_string=query)
     assert response.status_code in (200, 400), response.data
+
+
+def test_processes_keep_a_copy_until_the_next_rebuild(client):
+    from sqlalchemy import update
+
+    from publisher.feeds.memory import mark_rebuilt
+
+    add_change("added", "Swim club")
+    rebuild()
+    first = client.get("/feeds/changes.atom")
+    # Changed behind the process's back (as another host's rebuild would, before this
+    # host's marker moves): the copy in memory is still served...
+    with session_scope() as session:
+        session.execute(
+            update(FeedDocument)
+            .where(FeedDocument.key == "atom:")
+            .values(etag='"other"', body=b"x")
+        )
+    assert client.get("/feeds/changes.atom").data == first.data
+    # ...until the rebuild marker changes.
+    mark_rebuilt(0)
+    assert client.get("/feeds/changes.atom").headers["ETag"] == '"other"'

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from sqlalchemy import select
 
@@ -105,3 +107,17 @@ def test_task_rebuilds_and_is_idempotent(feed_env):
     assert rebuild_task() == newest
     with session_scope() as session:
         assert dict(session.execute(select(FeedDocument.key, FeedDocument.etag)).all()) == etags
+
+
+def test_cli_rebuilds_feeds(feed_env):
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+
+    newest = add_change()
+    result = CliRunner().invoke(main, ["feeds", "rebuild"])
+    assert result.exit_code == 0, result.output
+    line = json.loads(result.output)
+    assert line["newest_change_id"] == newest and line["built"] > 0
+    again = json.loads(CliRunner().invoke(main, ["feeds", "rebuild"]).output)
+    assert again["built"] == 0 and again["rewritten"] == 0
