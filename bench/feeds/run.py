@@ -10,7 +10,7 @@ Prints:
 
 Everything runs on 127.0.0.1 in a temporary directory; loops are bounded.
 
-    .venv/bin/python bench/feeds/run.py [--database postgresql+psycopg://...] [--seconds 5]
+    .venv/bin/python bench/feeds/run.py [--postgresql] [--seconds 5] [--rounds 3]
 """
 
 from __future__ import annotations
@@ -268,7 +268,12 @@ def main() -> None:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument(
-        "--database", default="", help="database URL (default: SQLite in a temp dir)"
+        "--postgresql",
+        nargs="?",
+        const="postgresql+psycopg://postgres@127.0.0.1:5432/postgres",
+        default="",
+        metavar="ADMIN_URL",
+        help="run on PostgreSQL, in a database of its own made (and dropped) through ADMIN_URL",
     )
     parser.add_argument("--changes", type=int, default=20_000)
     parser.add_argument("--feeds", type=int, default=200)
@@ -280,10 +285,20 @@ def main() -> None:
     args = parser.parse_args()
 
     work = Path(tempfile.mkdtemp(prefix="bench-feeds-"))
+    database_url = f"sqlite:///{work / 'bench.sqlite3'}"
+    pg_name = ""
+    if args.postgresql:
+        from sqlalchemy import create_engine, text
+
+        pg_name = f"bench_feeds_{os.getpid()}"
+        admin = create_engine(args.postgresql, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+        database_url = args.postgresql.rsplit("/", 1)[0] + f"/{pg_name}"
     (work / "mapping.toml").write_text(MAPPING)
     env = {
         "PUBLISHER_DATA_DIR": str(work),
-        "DATABASE_URL": args.database or f"sqlite:///{work / 'bench.sqlite3'}",
+        "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
         "TOPIC_MAPPING": str(work / "mapping.toml"),
         "SECRET_KEY": "bench-only-not-secret",
@@ -301,11 +316,6 @@ def main() -> None:
 
     rng = random.Random(4)
     engine = get_engine()
-    if engine.dialect.name == "postgresql":
-        from sqlalchemy import text
-
-        with engine.begin() as conn:  # a clean schema for a repeatable run
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     upgrade(engine)
     t = time.perf_counter()
     seed(args.changes, rng)
@@ -433,6 +443,15 @@ def main() -> None:
         for proc in (gunicorn, static):
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(timeout=10)
+        if pg_name:
+            from sqlalchemy import create_engine, text
+
+            from publisher.db import set_engine
+
+            set_engine(None)
+            admin = create_engine(args.postgresql, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{pg_name}" WITH (FORCE)'))
         if os.environ.get("BENCH_KEEP"):
             print(f"kept {work}")
         else:
