@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 import nh3
 from feedgen.feed import FeedGenerator
+from lxml import etree
 
 from publisher.feeds.items import FeedItem
 
@@ -25,6 +26,7 @@ FORMATS: dict[str, str] = {
     "json": "application/feed+json; charset=utf-8",
 }
 JSON_FEED_VERSION = "https://jsonfeed.org/version/1.1"
+ATOM_NS = "http://www.w3.org/2005/Atom"
 CATEGORY_SCHEME = "https://github.com/local-offer-publisher/topics"
 
 
@@ -93,7 +95,16 @@ def render_rss(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
         fe.pubDate(item.published)
         for _term, label in item.categories:
             fe.category(term=label)
-    return bytes(fg.rss_str(pretty=False))
+    if not meta.hub_url:
+        return bytes(fg.rss_str(pretty=False))
+    # feedgen writes only the self link into RSS; WebSub subscribers also look for the
+    # hub in the document (WebSub 4, discovery), so add it beside the self link.
+    _root, tree = fg._create_rss()
+    channel = tree.getroot().find("channel")
+    self_link = channel.find(f"{{{ATOM_NS}}}link")
+    hub = etree.Element(f"{{{ATOM_NS}}}link", href=meta.hub_url, rel="hub")
+    self_link.addnext(hub)
+    return bytes(etree.tostring(tree, encoding="UTF-8", xml_declaration=True))
 
 
 def _stamp(value: dt.datetime) -> str:

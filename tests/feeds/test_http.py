@@ -239,3 +239,33 @@ def test_processes_keep_a_copy_until_the_next_rebuild(client):
     # ...until the rebuild marker changes.
     mark_rebuilt(0)
     assert client.get("/feeds/changes.atom").headers["ETag"] == '"other"'
+
+
+def test_the_feed_directory_lists_every_feed_with_its_address(client):
+    from publisher.feeds.store import feed_url
+
+    page = client.get("/feeds").get_data(as_text=True)
+    for flt in single_topic_filters():
+        for fmt in ("rss", "atom", "json"):
+            url = feed_url(fmt, flt).replace("&", "&amp;")
+            assert f'<code class="address">{url}</code>' in page
+            assert f'data-copy="{url}"' in page
+    assert "age=16-25&amp;need=sensory-physical" in page  # how to combine topics
+
+
+def test_hostile_directory_text_is_inert_end_to_end(client):
+    add_change(
+        "added",
+        '<script>alert("x")</script>Play & learn',
+        summary='<img src=x onerror="alert(1)"> Fun for all',
+        url="javascript:alert(1)",
+    )
+    rebuild()
+    rss = feedparser.parse(client.get("/feeds/changes.rss").data)
+    assert not rss.bozo
+    entry = rss.entries[0]
+    assert entry.title == "New: Play & learn"
+    assert "<img" not in entry.summary and "&lt;img" in entry.summary
+    doc = json.loads(client.get("/feeds/changes.json").data)
+    assert doc["items"][0]["content_text"].startswith('<img src=x onerror="alert(1)"> Fun')
+    assert "<img" not in doc["items"][0]["content_html"]

@@ -223,3 +223,22 @@ def test_hostile_names_and_descriptions_come_out_inert(name: str, summary: str):
     # JSON Feed: content_html is inert; the text fields are text.
     _no_live_markup(doc["items"][0]["content_html"])
     assert "<" not in doc["items"][0]["title"]
+
+
+def test_every_format_names_the_websub_hub_when_there_is_one():
+    from dataclasses import replace
+
+    meta = replace(META, hub_url="https://hub.example.org/")
+    items = [make_item(10)]
+    rss = etree.fromstring(render("rss", meta, items))
+    assert rss.find(f"channel/{ATOM}link[@rel='hub']").get("href") == "https://hub.example.org/"
+    assert rss.find(f"channel/{ATOM}link[@rel='self']") is not None
+    atom = etree.fromstring(render("atom", meta, items))
+    assert atom.find(f"{ATOM}link[@rel='hub']").get("href") == "https://hub.example.org/"
+    doc = json.loads(render("json", meta, items))
+    assert doc["hubs"] == [{"type": "WebSub", "url": "https://hub.example.org/"}]
+    for fmt in ("rss", "atom"):
+        assert not feedparser.parse(render(fmt, meta, items)).bozo
+    assert (
+        etree.fromstring(render("rss", META, items)).find(f"channel/{ATOM}link[@rel='hub']") is None
+    )
