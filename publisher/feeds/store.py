@@ -162,6 +162,25 @@ def meta_for(fmt: str, flt: FeedFilter, updated: dt.datetime, settings: Settings
     )
 
 
+# Bump when rendering changes, so that the next rebuild rewrites every stored document.
+RENDER_VERSION = "1"
+
+
+def render_signature(settings: Settings) -> str:
+    """Everything besides the change log that a document's bytes depend on."""
+    labels = load_mapping(settings.mapping_path).locality_labels
+    parts = [
+        RENDER_VERSION,
+        settings.council_name,
+        settings.public_base_url,
+        settings.feed_id_authority,
+        settings.websub_hub_url,
+        str(settings.feed_max_items),
+        repr(sorted(labels.items())),
+    ]
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
 def etag_for(body: bytes) -> str:
     return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
 
@@ -266,7 +285,10 @@ def rebuild_all(session: Session, also: list[FeedFilter] | None = None) -> Rebui
         docs[doc.key] = doc
         result.built.append(doc.key)
 
-    behind = [d for d in docs.values() if d.built_from_change_id != newest]
+    signature = render_signature(settings)
+    behind = [
+        d for d in docs.values() if d.built_from_change_id != newest or d.signature != signature
+    ]
     if not behind:
         return result
     # Published changes since the oldest document's last build: usually a handful.
@@ -289,10 +311,13 @@ def rebuild_all(session: Session, also: list[FeedFilter] | None = None) -> Rebui
             continue
         items: list[FeedItem] | None = None
         for doc in group:
-            # A change log that shrank (a source deleted) means a full rebuild.
+            # A change log that shrank (a source deleted), or new settings, mean a full
+            # rebuild of the document.
             shrank = doc.built_from_change_id > newest
-            touched = shrank or any(
-                p.id > doc.built_from_change_id and flt.matches(p.snapshot) for p in fresh
+            touched = (
+                shrank
+                or doc.signature != signature
+                or any(p.id > doc.built_from_change_id and flt.matches(p.snapshot) for p in fresh)
             )
             if not touched:
                 up_to_date.append(doc.key)
@@ -303,6 +328,7 @@ def rebuild_all(session: Session, also: list[FeedFilter] | None = None) -> Rebui
             etag = etag_for(body)
             doc.built_from_change_id = newest
             doc.built_at = now
+            doc.signature = signature
             if etag != doc.etag:
                 doc.body = body
                 doc.etag = etag
@@ -334,6 +360,7 @@ def build_missing(
 ) -> list[FeedDocument]:
     """Documents for every format of these filters that is not in ``existing``."""
     built: list[FeedDocument] = []
+    signature = render_signature(settings)
     for flt in dict.fromkeys(filters):
         formats = [fmt for fmt in FORMATS if document_key(fmt, flt) not in existing]
         if not formats:
@@ -354,6 +381,7 @@ def build_missing(
                     built_at=now,
                     item_count=len(items),
                     hub_pending=False,
+                    signature=signature,
                 )
             )
             existing.add(document_key(fmt, flt))

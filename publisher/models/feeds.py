@@ -31,5 +31,8 @@ class FeedDocument(Base):
     built_from_change_id: Mapped[int] = mapped_column(Integer, default=0)
     built_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     item_count: Mapped[int] = mapped_column(Integer, default=0)
+    # What else the bytes depend on (council name, base URL, hub, size, labels, code
+    # version): when it changes, the next rebuild rewrites the document.
+    signature: Mapped[str] = mapped_column(String(64), default="")
     # Set when the body changed and the WebSub hub has not yet been told.
     hub_pending: Mapped[bool] = mapped_column(Boolean, default=False)

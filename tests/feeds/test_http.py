@@ -269,3 +269,18 @@ def test_hostile_directory_text_is_inert_end_to_end(client):
     doc = json.loads(client.get("/feeds/changes.json").data)
     assert doc["items"][0]["content_text"].startswith('<img src=x onerror="alert(1)"> Fun')
     assert "<img" not in doc["items"][0]["content_html"]
+
+
+def test_new_settings_rewrite_every_feed_at_the_next_rebuild(client, feed_env):
+    add_change()
+    rebuild()
+    before = client.get("/feeds/changes.atom?age=0-5")
+    assert b"North Lincolnshire Council" in before.data
+    feed_env.setenv("COUNCIL_NAME", "North East Lincolnshire Council")
+    reset_settings()
+    result = rebuild()
+    assert result.unchanged == 0 and len(result.rewritten) == document_count()
+    after = client.get("/feeds/changes.atom?age=0-5")
+    assert after.headers["ETag"] != before.headers["ETag"]
+    assert feedparser.parse(after.data).feed.title.startswith("North East Lincolnshire Council")
+    assert rebuild().rewritten == []
