@@ -51,7 +51,7 @@ class Settings:
     # An entry whose information was last checked longer ago than this is stale.
     stale_after_days: int
     # Crawling.
-    crawl_interval_minutes: int
+    crawl_interval_minutes: float
     crawl_min_request_interval: float
     crawl_connect_timeout: float
     crawl_read_timeout: float
@@ -137,7 +137,7 @@ def get_settings() -> Settings:
         council_name=_str("COUNCIL_NAME", "Example Council"),
         mapping_path=_str("TOPIC_MAPPING", ""),
         stale_after_days=_int("STALE_AFTER_DAYS", 365),
-        crawl_interval_minutes=_int("CRAWL_INTERVAL_MINUTES", 60),
+        crawl_interval_minutes=_float("CRAWL_INTERVAL_MINUTES", 60),
         crawl_min_request_interval=_float("CRAWL_MIN_REQUEST_INTERVAL", 0.2),
         crawl_connect_timeout=_float("CRAWL_CONNECT_TIMEOUT", 5.0),
         crawl_read_timeout=_float("CRAWL_READ_TIMEOUT", 30.0),

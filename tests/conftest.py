@@ -65,7 +65,9 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 
 @pytest.fixture()
-def db(engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Engine]:
+def db(
+    engine: Engine, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Engine]:
     """A clean database for one test; the application's own sessions use it too."""
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("PUBLISHER_DATA_DIR", str(tmp_path / "data"))

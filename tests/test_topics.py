@@ -49,7 +49,12 @@ def test_localities_and_out_of_area():
         """
     )
     topics = derive_topics(
-        mapping, name="x", summary="", taxonomy_terms=[], minimum_age=None, maximum_age=None,
+        mapping,
+        name="x",
+        summary="",
+        taxonomy_terms=[],
+        minimum_age=None,
+        maximum_age=None,
         postcodes=["dn15 6xx", "LS1 1AA", "DN40 1AA"],
     )
     assert topics.localities == ["north", "out-of-area"]

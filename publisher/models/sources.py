@@ -54,7 +54,9 @@ class Crawl(Base):
     source_id: Mapped[int] = mapped_column(ForeignKey("sources.id", ondelete="CASCADE"), index=True)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    status: Mapped[CrawlStatus] = mapped_column(value_enum(CrawlStatus), default=CrawlStatus.RUNNING)
+    status: Mapped[CrawlStatus] = mapped_column(
+        value_enum(CrawlStatus), default=CrawlStatus.RUNNING
+    )
     error: Mapped[str | None] = mapped_column(Text)
     # added, updated, removed, reopened, became_stale, unchanged, quarantined, seen
     counts: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +43,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(health.bp)
     app.register_blueprint(feed_views.bp)
     app.register_blueprint(public.bp)
+    if os.environ.get("PUBLISHER_DEMO"):
+        from publisher.web import demo
+
+        app.register_blueprint(demo.bp)
 
     @app.context_processor
     def _site() -> dict[str, Any]:

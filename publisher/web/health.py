@@ -22,7 +22,10 @@ def healthz() -> Any:
             sources = []
             for source in session.scalars(select(Source).order_by(Source.name)):
                 last = session.scalars(
-                    select(Crawl).where(Crawl.source_id == source.id).order_by(Crawl.id.desc()).limit(1)
+                    select(Crawl)
+                    .where(Crawl.source_id == source.id)
+                    .order_by(Crawl.id.desc())
+                    .limit(1)
                 ).first()
                 sources.append(
                     {
@@ -30,7 +33,9 @@ def healthz() -> Any:
                         "last_crawl": None
                         if last is None
                         else {
-                            "finished_at": last.finished_at.isoformat() if last.finished_at else None,
+                            "finished_at": last.finished_at.isoformat()
+                            if last.finished_at
+                            else None,
                             "status": last.status.value,
                             "error": last.error,
                         },

@@ -1,0 +1,119 @@
+"""A polite HTTP client for directory APIs: timeouts, retries with backoff, Retry-After,
+a minimum gap between requests, and failures sorted into retryable and permanent."""
+
+from __future__ import annotations
+
+import email.utils
+import json
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+
+from publisher import __version__
+
+USER_AGENT = f"LocalOfferPublisher/{__version__} (+https://github.com/local-offer-publisher)"
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+
+
+class FetchError(Exception):
+    """A request that failed for good (after retries, or at once for a permanent error)."""
+
+    def __init__(self, message: str, *, status: int | None = None, retryable: bool = False) -> None:
+        super().__init__(message)
+        self.status = status
+        self.retryable = retryable
+
+
+@dataclass
+class ClientPolicy:
+    connect_timeout: float = 5.0
+    read_timeout: float = 30.0
+    retries: int = 4
+    backoff: float = 1.0
+    max_retry_after: float = 120.0
+    min_interval: float = 0.0
+
+
+@dataclass
+class HttpClient:
+    policy: ClientPolicy = field(default_factory=ClientPolicy)
+    session: requests.Session = field(default_factory=requests.Session)
+    sleep: Callable[[float], None] = time.sleep
+    requests_made: int = 0
+    _last_request: float = 0.0
+
+    def __post_init__(self) -> None:
+        self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+
+    def close(self) -> None:
+        self.session.close()
+
+    def _pace(self) -> None:
+        if self.policy.min_interval <= 0:
+            return
+        wait = self._last_request + self.policy.min_interval - time.monotonic()
+        if wait > 0:
+            self.sleep(wait)
+
+    def _delay(self, attempt: int, response: requests.Response | None) -> float:
+        if response is not None:
+            retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
+            if retry_after is not None:
+                return min(retry_after, self.policy.max_retry_after)
+        # Exponential backoff with jitter, so that many clients do not retry in step.
+        base = self.policy.backoff * (2**attempt)
+        return float(min(base + random.uniform(0, base / 2), self.policy.max_retry_after))
+
+    def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
+        """GET and decode JSON; retries connection errors, timeouts, 429 and 5xx."""
+        last_error = ""
+        for attempt in range(self.policy.retries + 1):
+            self._pace()
+            response: requests.Response | None = None
+            try:
+                self.requests_made += 1
+                response = self.session.get(
+                    url,
+                    params=params,
+                    timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+                )
+            except (requests.ConnectionError, requests.Timeout) as exc:
+                last_error = f"{type(exc).__name__} for {url}"
+            finally:
+                self._last_request = time.monotonic()
+            if response is not None:
+                if response.status_code == 200:
+                    try:
+                        return response.json()
+                    except (ValueError, json.JSONDecodeError) as exc:
+                        raise FetchError(
+                            f"{response.url} did not return valid JSON ({exc})"
+                        ) from exc
+                if response.status_code not in RETRY_STATUSES:
+                    raise FetchError(
+                        f"{response.url} answered HTTP {response.status_code}",
+                        status=response.status_code,
+                    )
+                last_error = f"{response.url} answered HTTP {response.status_code}"
+            if attempt < self.policy.retries:
+                self.sleep(self._delay(attempt, response))
+        raise FetchError(
+            f"{last_error} (gave up after {self.policy.retries + 1} tries)", retryable=True
+        )
+
+
+def _retry_after_seconds(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
