@@ -27,7 +27,6 @@ from publisher.feeds.render import FORMATS, FeedMeta, render
 from publisher.models import Change, ChangeKind, FeedDocument
 from publisher.topics import load_mapping
 
-EXTENSIONS = {"rss": "rss", "atom": "atom", "json": "json"}
 _BATCH = 2000
 
 
@@ -37,7 +36,7 @@ def document_key(fmt: str, flt: FeedFilter) -> str:
 
 def feed_url(fmt: str, flt: FeedFilter, settings: Settings | None = None) -> str:
     settings = settings or get_settings()
-    url = f"{settings.public_base_url}/feeds/changes.{EXTENSIONS[fmt]}"
+    url = f"{settings.public_base_url}/feeds/changes.{fmt}"
     return f"{url}?{flt.query}" if flt.query else url
 
 
@@ -222,29 +221,17 @@ class Stored:
     last_modified: dt.datetime
 
 
-def stored_headers(fmt: str, flt: FeedFilter) -> Stored:
-    """ETag and dates of a feed, building and storing it if it has never been built."""
+def ensure_stored(fmt: str, flt: FeedFilter) -> None:
+    """Build and store a feed (all formats) if it has never been built: its first request."""
     key = document_key(fmt, flt)
-    columns = (
-        FeedDocument.key,
-        FeedDocument.content_type,
-        FeedDocument.etag,
-        FeedDocument.last_modified,
-    )
     with session_scope() as session:
-        row = session.execute(select(*columns).where(FeedDocument.key == key)).first()
-        if row is not None:
-            return Stored(*row)
+        if session.scalar(select(FeedDocument.key).where(FeedDocument.key == key)):
+            return
     try:
         with session_scope() as session:
-            doc = build_new_document(session, fmt, flt)
-            stored = Stored(doc.key, doc.content_type, doc.etag, doc.last_modified)
+            build_new_document(session, fmt, flt)
     except IntegrityError:
-        # Another request (or the rebuild task) stored it first: use theirs.
-        with session_scope() as session:
-            row = session.execute(select(*columns).where(FeedDocument.key == key)).one()
-            return Stored(*row)
-    return stored
+        pass  # another request (or the rebuild task) stored it first: theirs will do
 
 
 def stored_body(key: str) -> tuple[Stored, bytes] | None:

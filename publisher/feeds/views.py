@@ -16,12 +16,12 @@ from publisher.config import get_settings
 from publisher.feeds import memory
 from publisher.feeds.filters import FilterError, parse_filter
 from publisher.feeds.render import FORMATS
-from publisher.feeds.store import Stored, document_key, feed_url, stored_body, stored_headers
+from publisher.feeds.store import Stored, document_key, ensure_stored, feed_url, stored_body
 
 bp = Blueprint("feeds", __name__)
 
 
-def _headers(response: Response, fmt: str, stored: Stored, self_url: str) -> Response:
+def _headers(response: Response, stored: Stored, self_url: str) -> Response:
     settings = get_settings()
     response.set_etag(stored.etag.strip('"'))
     response.last_modified = stored.last_modified
@@ -52,7 +52,7 @@ def changes(fmt: str) -> Response:
     if found is None:
         found = stored_body(key)
         if found is None:
-            stored_headers(fmt, flt)  # first request for this feed: build and store it
+            ensure_stored(fmt, flt)  # first request for this feed: build and store it
             found = stored_body(key)
             if found is None:  # deleted at once (its locality left the mapping)
                 abort(404)
@@ -61,6 +61,6 @@ def changes(fmt: str) -> Response:
     if not is_resource_modified(
         request.environ, etag=stored.etag.strip('"'), last_modified=stored.last_modified
     ):
-        return _headers(Response(status=304), fmt, stored, self_url)
+        return _headers(Response(status=304), stored, self_url)
     response = Response(body, status=200, content_type=stored.content_type)
-    return _headers(response, fmt, stored, self_url)
+    return _headers(response, stored, self_url)
