@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import false, func, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, defer
 
@@ -28,6 +28,7 @@ from publisher.models import Change, ChangeKind, FeedDocument
 from publisher.topics import load_mapping
 
 _BATCH = 2000
+_REBUILD_LOCK = 4_0200  # advisory lock key for rebuild_all on PostgreSQL
 
 
 def document_key(fmt: str, flt: FeedFilter) -> str:
@@ -254,6 +255,14 @@ class RebuildResult:
 def rebuild_all(session: Session, also: list[FeedFilter] | None = None) -> RebuildResult:
     """Bring every stored feed, every one-topic feed (and ``also``), up to the newest change."""
     settings = get_settings()
+    # One rebuild at a time (the crawl's hook and beat can meet): the second waits, then
+    # finds everything current.
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _REBUILD_LOCK})
+    else:
+        # SQLite: a write that changes nothing takes the database's write lock now,
+        # before anything is read, rather than at the first real write.
+        session.execute(update(FeedDocument).where(false()).values(built_at=FeedDocument.built_at))
     newest = newest_change_id(session)
     result = RebuildResult(newest)
     now = _second(utcnow())

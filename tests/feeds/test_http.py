@@ -284,3 +284,33 @@ def test_new_settings_rewrite_every_feed_at_the_next_rebuild(client, feed_env):
     assert after.headers["ETag"] != before.headers["ETag"]
     assert feedparser.parse(after.data).feed.title.startswith("North East Lincolnshire Council")
     assert rebuild().rewritten == []
+
+
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(
+    if_none_match=st.one_of(st.none(), st.text(max_size=40), st.just("*"), st.just('W/"x", "y"')),
+    if_modified_since=st.one_of(
+        st.none(), st.text(max_size=40), st.just("Thu, 01 Jan 1970 00:00:00 GMT")
+    ),
+)
+def test_odd_conditional_headers_are_never_a_server_error(client, if_none_match, if_modified_since):
+    headers = {}
+    for name, value in (("If-None-Match", if_none_match), ("If-Modified-Since", if_modified_since)):
+        if value is not None and all(0x20 <= ord(c) < 0x7F for c in value):
+            headers[name] = value
+    response = client.get("/feeds/changes.json", headers=headers)
+    assert response.status_code in (200, 304)
+    if if_none_match == "*" and "If-None-Match" in headers:
+        assert response.status_code == 304  # "*" matches any current representation
+
+
+def test_head_gives_the_headers_without_the_body(client):
+    add_change()
+    rebuild()
+    get = client.get("/feeds/changes.rss")
+    head = client.head("/feeds/changes.rss")
+    assert head.status_code == 200 and head.data == b""
+    assert head.headers["ETag"] == get.headers["ETag"]
+    assert head.headers["Content-Length"] == str(len(get.data))

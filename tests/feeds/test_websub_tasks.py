@@ -121,3 +121,29 @@ def test_cli_rebuilds_feeds(feed_env):
     assert line["newest_change_id"] == newest and line["built"] > 0
     again = json.loads(CliRunner().invoke(main, ["feeds", "rebuild"]).output)
     assert again["built"] == 0 and again["rewritten"] == 0
+
+
+def test_rebuilds_that_meet_do_the_work_once(feed_env):
+    import threading
+
+    add_change()
+    rebuild()
+    add_change("added", "Another club")
+    results = []
+    errors = []
+
+    def run() -> None:
+        try:
+            results.append(rebuild())
+        except Exception as exc:  # SQLite may refuse the second writer: the task retries
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    rewritten = [len(r.rewritten) for r in results]
+    assert sum(1 for n in rewritten if n) == 1, (rewritten, errors)
+    for exc in errors:
+        assert "locked" in str(exc) or "busy" in str(exc).lower()
