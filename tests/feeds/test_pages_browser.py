@@ -106,3 +106,15 @@ def test_feed_addresses_can_be_copied_with_the_keyboard(browser, site):
         assert body.status == 200 and b"New: Sensory play group" in body.body()
     finally:
         context.close()
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_reflow_at_320_css_pixels(browser, site, path):
+    # WCAG 1.4.10: content at 320 CSS pixels wide (400% zoom) needs no sideways scrolling.
+    page = browser.new_page(viewport={"width": 320, "height": 640})
+    try:
+        page.goto(site.url + path)
+        width = page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 320, f"{path} is {width}px wide at a 320px viewport"
+    finally:
+        page.close()
