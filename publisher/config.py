@@ -61,11 +61,13 @@ class Settings:
     crawl_page_size: int
     crawl_max_pages: int
     crawl_lock_seconds: int
-    # Feeds (issue 4): how many items a feed holds, how long clients may cache it, the
+    # Feeds (issue 4): how many items a feed holds, how long clients may cache it, how
+    # long a topic combination nobody reads is kept, the
     # WebSub hub to notify after each rebuild (empty: none), and the authority part of
     # entry ids ("tag:<authority>,2026:change-<id>"). Entry ids must never change, so
     # set FEED_ID_AUTHORITY once (it defaults to PUBLIC_BASE_URL's host) and keep it.
     feed_max_items: int = 50
+    feed_unused_days: int = 30
     feed_cache_seconds: int = 300
     websub_hub_url: str = ""
     feed_id_authority: str = "localhost"
@@ -149,6 +151,7 @@ def get_settings() -> Settings:
         crawl_lock_seconds=_int("CRAWL_LOCK_SECONDS", 3600),
         feed_max_items=feed_max_items,
         feed_cache_seconds=max(0, _int("FEED_CACHE_SECONDS", 300)),
+        feed_unused_days=max(1, _int("FEED_UNUSED_DAYS", 30)),
         websub_hub_url=_str("WEBSUB_HUB_URL", ""),
         feed_id_authority=_str("FEED_ID_AUTHORITY", _authority(public_base_url)),
         brand_colour=check_brand_colour(_str("BRAND_COLOUR", "#1d4f91")),

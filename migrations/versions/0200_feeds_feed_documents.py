@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("built_at", publisher.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("item_count", sa.Integer(), nullable=False),
         sa.Column("signature", sa.String(length=64), nullable=False),
+        sa.Column("last_requested_on", sa.Date(), nullable=True),
         sa.Column("hub_pending", sa.Boolean(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_feed_documents")),
     )

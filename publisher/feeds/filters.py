@@ -64,6 +64,11 @@ class FeedFilter:
     def is_all(self) -> bool:
         return not self.pairs()
 
+    @property
+    def is_one_topic(self) -> bool:
+        """All changes, or one topic: the feeds that are always built."""
+        return len(self.pairs()) <= 1
+
     def matches(self, snapshot: Mapping[str, Any]) -> bool:
         for name, value in self.pairs():
             values = snapshot.get(PARAMETERS[name]) or []

@@ -204,7 +204,11 @@ def build_new_document(session: Session, fmt: str, flt: FeedFilter) -> FeedDocum
     newest = newest_change_id(session)
     history = History(session, newest, settings)
     existing = set(session.scalars(select(FeedDocument.key).where(FeedDocument.query == flt.query)))
-    built = build_missing(history, [flt], existing, newest, _second(utcnow()), settings)
+    now = _second(utcnow())
+    built = build_missing(history, [flt], existing, newest, now, settings)
+    if not flt.is_one_topic:
+        for doc in built:
+            doc.last_requested_on = now.date()
     session.add_all(built)
     wanted = document_key(fmt, flt)
     found = next((d for d in built if d.key == wanted), None)
@@ -236,10 +240,20 @@ def ensure_stored(fmt: str, flt: FeedFilter) -> None:
 
 
 def stored_body(key: str) -> tuple[Stored, bytes] | None:
+    """A stored document and its validators; notes that a combination is still read."""
     with session_scope() as session:
         doc = session.get(FeedDocument, key)
         if doc is None:
             return None
+        today = utcnow().date()
+        if doc.last_requested_on is not None and doc.last_requested_on < today:
+            # At most once a day per document (and per process: the memory copy
+            # spares the database most reads).
+            session.execute(
+                update(FeedDocument)
+                .where(FeedDocument.key == key, FeedDocument.last_requested_on < today)
+                .values(last_requested_on=today)
+            )
         return Stored(doc.key, doc.content_type, doc.etag, doc.last_modified), doc.body
 
 
@@ -249,7 +263,8 @@ class RebuildResult:
     built: list[str] = field(default_factory=list)  # created
     rewritten: list[str] = field(default_factory=list)  # body changed
     unchanged: int = 0  # brought up to date without new bytes
-    dropped: list[str] = field(default_factory=list)  # no longer a valid filter
+    # unread for FEED_UNUSED_DAYS, or no longer a valid filter
+    dropped: list[str] = field(default_factory=list)
 
 
 def rebuild_all(session: Session, also: list[FeedFilter] | None = None) -> RebuildResult:
@@ -282,6 +297,16 @@ def rebuild_all(session: Session, also: list[FeedFilter] | None = None) -> Rebui
         result.built.append(doc.key)
 
     signature = render_signature(settings)
+    # Combinations nobody has read for a while are dropped rather than kept current.
+    unused_since = now.date() - dt.timedelta(days=settings.feed_unused_days)
+    keep = {flt.query for flt in also or []}
+    for doc in list(docs.values()):
+        last = doc.last_requested_on
+        if last is not None and last < unused_since and doc.query not in keep:
+            session.delete(doc)
+            del docs[doc.key]
+            result.dropped.append(doc.key)
+
     behind = [
         d for d in docs.values() if d.built_from_change_id != newest or d.signature != signature
     ]

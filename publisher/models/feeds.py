@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Integer, LargeBinary, String
+from sqlalchemy import Boolean, Date, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from publisher.db import Base, UTCDateTime, utcnow
@@ -34,5 +34,9 @@ class FeedDocument(Base):
     # What else the bytes depend on (council name, base URL, hub, size, labels, code
     # version): when it changes, the next rebuild rewrites the document.
     signature: Mapped[str] = mapped_column(String(64), default="")
+    # Topic combinations are built on request and kept current only while people
+    # read them: this is the last day one was read (a day at most once), and a rebuild
+    # drops combinations unread for FEED_UNUSED_DAYS. Null for the always-built feeds.
+    last_requested_on: Mapped[dt.date | None] = mapped_column(Date)
     # Set when the body changed and the WebSub hub has not yet been told.
     hub_pending: Mapped[bool] = mapped_column(Boolean, default=False)

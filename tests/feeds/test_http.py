@@ -314,3 +314,54 @@ def test_head_gives_the_headers_without_the_body(client):
     assert head.status_code == 200 and head.data == b""
     assert head.headers["ETag"] == get.headers["ETag"]
     assert head.headers["Content-Length"] == str(len(get.data))
+
+
+def test_combinations_nobody_reads_are_dropped_and_come_back_when_asked(client):
+    import datetime as dt
+
+    from sqlalchemy import update
+
+    from publisher.feeds import memory
+
+    add_change("added", "Sensory swim", needs=["sensory-physical"], categories=["leisure"])
+    rebuild()
+    url = "/feeds/changes.json?category=leisure&need=sensory-physical"
+    key = "json:need=sensory-physical&category=leisure"
+    assert client.get(url).status_code == 200
+
+    def last_read() -> dt.date | None:
+        with session_scope() as session:
+            return session.scalar(
+                select(FeedDocument.last_requested_on).where(FeedDocument.key == key)
+            )
+
+    today = dt.datetime.now(dt.UTC).date()
+    assert last_read() == today
+
+    def age(days: int) -> None:
+        with session_scope() as session:
+            session.execute(
+                update(FeedDocument)
+                .where(FeedDocument.last_requested_on.is_not(None))
+                .values(last_requested_on=today - dt.timedelta(days=days))
+            )
+        memory.documents.clear()
+
+    # Read again on a later day: noted (once), so it is kept.
+    age(3)
+    client.get(url)
+    assert last_read() == today
+    assert key not in rebuild().dropped
+    # Unread for longer than FEED_UNUSED_DAYS (30): dropped at the next rebuild...
+    age(31)
+    result = rebuild()
+    assert {key, "rss:need=sensory-physical&category=leisure"} <= set(result.dropped)
+    assert last_read() is None
+    # The always-built feeds are never dropped.
+    assert all("&" in k for k in result.dropped)
+    # ...and built again on its next request.
+    memory.documents.clear()
+    response = client.get(url)
+    assert response.status_code == 200
+    assert json.loads(response.data)["items"][0]["title"] == "New: Sensory swim"
+    assert last_read() == today
