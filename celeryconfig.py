@@ -71,4 +71,10 @@ beat_schedule = {
     # sweeper gives back stale claims and re-queues lost batches.
     "newsletters-run-due": {"task": "publisher.newsletters.run_due", "schedule": 60.0},
     "newsletters-sweep": {"task": "publisher.newsletters.sweep", "schedule": 60.0},
+    # Catch up if a crawl's "rebuild_feeds" message was lost: a no-op when every feed
+    # was built from the newest change; also retries WebSub notifications still due.
+    "feeds-catch-up": {
+        "task": "publisher.feeds.rebuild_feeds",
+        "schedule": 60.0,
+    },
 }

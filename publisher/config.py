@@ -61,6 +61,21 @@ class Settings:
     crawl_page_size: int
     crawl_max_pages: int
     crawl_lock_seconds: int
+    # Feeds (issue 4): how many items a feed holds, how long clients may cache it, how
+    # long a topic combination nobody reads is kept, the
+    # WebSub hub to notify after each rebuild (empty: none), and the authority part of
+    # entry ids ("tag:<authority>,2026:change-<id>"). Entry ids must never change, so
+    # set FEED_ID_AUTHORITY once (it defaults to PUBLIC_BASE_URL's host) and keep it.
+    feed_max_items: int = 50
+    feed_unused_days: int = 30
+    feed_cache_seconds: int = 300
+    websub_hub_url: str = ""
+    feed_id_authority: str = "localhost"
+    # Public pages: the council's colour (white text sits on it, so it must reach 4.5:1
+    # against white: checked in check_brand_colour) and logo.
+    brand_colour: str = "#1d4f91"
+    logo_url: str = ""
+    logo_alt: str = ""
     secret_key: str = field(repr=False, default="")
 
 
@@ -68,14 +83,59 @@ def _default_data_dir() -> Path:
     return Path(_str("PUBLISHER_DATA_DIR", str(Path.cwd() / "var")))
 
 
+def _relative_luminance(hex_colour: str) -> float:
+    channels = [int(hex_colour[i : i + 2], 16) / 255 for i in (1, 3, 5)]
+    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast_with_white(hex_colour: str) -> float:
+    """WCAG 2 contrast ratio between white and a #rrggbb colour."""
+    return 1.05 / (_relative_luminance(hex_colour) + 0.05)
+
+
+def check_brand_colour(raw: str) -> str:
+    """BRAND_COLOUR as #rrggbb, refused when white text on it would fail WCAG AA (4.5:1)."""
+    colour = raw.strip().lower()
+    if len(colour) == 4 and colour.startswith("#"):
+        colour = "#" + "".join(c * 2 for c in colour[1:])
+    if (
+        len(colour) != 7
+        or not colour.startswith("#")
+        or any(c not in "0123456789abcdef" for c in colour[1:])
+    ):
+        raise ValueError(f"BRAND_COLOUR must be a colour like #1d4f91, not {raw!r}")
+    ratio = contrast_with_white(colour)
+    if ratio < 4.5:
+        raise ValueError(
+            f"BRAND_COLOUR {raw} is too light: white text on it has contrast {ratio:.2f}:1, "
+            "and WCAG 2.2 AA needs at least 4.5:1. Choose a darker colour."
+        )
+    return colour
+
+
+def _authority(base_url: str) -> str:
+    from urllib.parse import urlsplit
+
+    return urlsplit(base_url).hostname or "localhost"
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     data_dir = _default_data_dir()
+    public_base_url = _str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
+    logo_url = _str("LOGO_URL", "")
+    logo_alt = _str("LOGO_ALT", "")
+    if logo_url and not logo_alt:
+        raise ValueError("LOGO_ALT must describe the logo when LOGO_URL is set")
+    feed_max_items = _int("FEED_MAX_ITEMS", 50)
+    if not 1 <= feed_max_items <= 1000:
+        raise ValueError(f"FEED_MAX_ITEMS must be between 1 and 1000, not {feed_max_items}")
     return Settings(
         data_dir=data_dir,
         database_url=_str("DATABASE_URL", f"sqlite:///{data_dir / 'publisher.sqlite3'}"),
         redis_url=_str("REDIS_URL", ""),
-        public_base_url=_str("PUBLIC_BASE_URL", "http://127.0.0.1:8000").rstrip("/"),
+        public_base_url=public_base_url,
         council_name=_str("COUNCIL_NAME", "Example Council"),
         mapping_path=_str("TOPIC_MAPPING", ""),
         stale_after_days=_int("STALE_AFTER_DAYS", 365),
@@ -89,6 +149,14 @@ def get_settings() -> Settings:
         crawl_page_size=_int("CRAWL_PAGE_SIZE", 100),
         crawl_max_pages=_int("CRAWL_MAX_PAGES", 10_000),
         crawl_lock_seconds=_int("CRAWL_LOCK_SECONDS", 3600),
+        feed_max_items=feed_max_items,
+        feed_cache_seconds=max(0, _int("FEED_CACHE_SECONDS", 300)),
+        feed_unused_days=max(1, _int("FEED_UNUSED_DAYS", 30)),
+        websub_hub_url=_str("WEBSUB_HUB_URL", ""),
+        feed_id_authority=_str("FEED_ID_AUTHORITY", _authority(public_base_url)),
+        brand_colour=check_brand_colour(_str("BRAND_COLOUR", "#1d4f91")),
+        logo_url=logo_url,
+        logo_alt=logo_alt,
         secret_key=_str("SECRET_KEY", ""),
     )
 

@@ -14,6 +14,7 @@ from publisher.models.editions import (
     EditionVariant,
 )
 from publisher.models.entries import Entry, QuarantinedRecord
+from publisher.models.feeds import FeedDocument
 from publisher.models.sources import Crawl, CrawlStatus, Source, SourceKind
 from publisher.models.subscribers import (
     ConsentRecord,
@@ -43,6 +44,7 @@ __all__ = [
     "EndReason",
     "Entry",
     "Frequency",
+    "FeedDocument",
     "QuarantinedRecord",
     "Source",
     "SourceKind",

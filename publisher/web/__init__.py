@@ -37,7 +37,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.autoescape = select_autoescape(["html", "xml"], default_for_string=True)
     csrf.init_app(app)
 
-    from publisher.web import health
+    from publisher.feeds import views as feed_views
+    from publisher.web import health, public
 
     app.register_blueprint(health.bp)
     from publisher.web import subscribe
@@ -46,6 +47,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from publisher.web import newsletters
 
     app.register_blueprint(newsletters.bp)
+    app.register_blueprint(feed_views.bp)
+    app.register_blueprint(public.bp)
     if os.environ.get("PUBLISHER_DEMO"):
         from publisher.web import demo
 

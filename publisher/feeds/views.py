@@ -1,0 +1,66 @@
+"""``/feeds/changes.rss|atom|json``: stored feed documents over HTTP, with validators.
+
+A request never builds a feed that exists: it reads the stored bytes with their ETag
+and Last-Modified (from the process's memory while no rebuild has happened since, see
+``publisher.feeds.memory``), and answers a matching conditional request with 304.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qsl
+
+from flask import Blueprint, Response, abort, request
+from werkzeug.http import is_resource_modified
+
+from publisher.config import get_settings
+from publisher.feeds import memory
+from publisher.feeds.filters import FilterError, parse_filter
+from publisher.feeds.render import FORMATS
+from publisher.feeds.store import Stored, document_key, ensure_stored, feed_url, stored_body
+
+bp = Blueprint("feeds", __name__)
+
+
+def _headers(response: Response, stored: Stored, self_url: str) -> Response:
+    settings = get_settings()
+    response.set_etag(stored.etag.strip('"'))
+    response.last_modified = stored.last_modified
+    response.headers["Cache-Control"] = f"public, max-age={settings.feed_cache_seconds}"
+    links = [f'<{self_url}>; rel="self"']
+    if settings.websub_hub_url:
+        links.append(f'<{settings.websub_hub_url}>; rel="hub"')
+    response.headers["Link"] = ", ".join(links)
+    # Other councils' pages may read the feeds from the browser.
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+@bp.get("/feeds/changes.<fmt>")
+def changes(fmt: str) -> Response:
+    if fmt not in FORMATS:
+        abort(404)
+    try:
+        # Not request.args: werkzeug raises (a 500) on a query string that is not UTF-8.
+        query = request.query_string.decode("utf-8", errors="replace")
+        flt = parse_filter(parse_qsl(query, keep_blank_values=True))
+    except FilterError as exc:
+        return Response(f"{exc}\n", status=400, mimetype="text/plain")
+    self_url = feed_url(fmt, flt)
+    key = document_key(fmt, flt)
+    token = memory.current_token()  # read before the database, so never newer than it
+    found = memory.documents.get(key, token)
+    if found is None:
+        found = stored_body(key)
+        if found is None:
+            ensure_stored(fmt, flt)  # first request for this feed: build and store it
+            found = stored_body(key)
+            if found is None:  # deleted at once (its locality left the mapping)
+                abort(404)
+        memory.documents.put(key, token, found)
+    stored, body = found
+    if not is_resource_modified(
+        request.environ, etag=stored.etag.strip('"'), last_modified=stored.last_modified
+    ):
+        return _headers(Response(status=304), stored, self_url)
+    response = Response(body, status=200, content_type=stored.content_type)
+    return _headers(response, stored, self_url)
