@@ -9,6 +9,7 @@ from publisher.models.changes import Change, ChangeKind
 from publisher.models.entries import Entry, QuarantinedRecord
 from publisher.models.logins import LoginAttempt
 from publisher.models.settings import AppSetting
+from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.models.sources import Crawl, CrawlStatus, Source, SourceKind
 from publisher.models.users import Role, User
 
@@ -21,8 +22,13 @@ __all__ = [
     "CrawlStatus",
     "Entry",
     "LoginAttempt",
+    "Platform",
+    "Post",
+    "PostChange",
+    "PostState",
     "QuarantinedRecord",
     "Role",
+    "SocialAccount",
     "Source",
     "SourceKind",
     "User",
