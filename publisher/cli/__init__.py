@@ -6,6 +6,7 @@ from __future__ import annotations
 from publisher.cli import db as _db  # noqa: F401
 from publisher.cli import run as _run  # noqa: F401
 from publisher.cli import sources as _sources  # noqa: F401
+from publisher.cli import users as _users  # noqa: F401
 from publisher.cli.common import main
 
 __all__ = ["main"]
