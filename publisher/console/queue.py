@@ -101,7 +101,7 @@ def _user_names(ids: list[int | None]) -> dict[int, str]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return dict(g.db.execute(select(User.id, User.email).where(User.id.in_(wanted))).tuples())
+    return dict(g.db.execute(select(User.id, User.email).where(User.id.in_(wanted))).tuples().all())
 
 
 # --- One post ------------------------------------------------------------------------------
