@@ -64,7 +64,8 @@ def _page(form: dict[str, str] | None = None, error: str | None = None, status: 
         platforms=list(Platform),
         setting_fields=SETTING_FIELDS,
         credential_fields=CREDENTIAL_FIELDS,
-        form=form or {
+        form=form
+        or {
             "slots_per_day": str(defaults["social.slots_per_day"]),
             "quiet_start": defaults["social.quiet_start"],
             "quiet_end": defaults["social.quiet_end"],

@@ -146,5 +146,3 @@ def note_attempt(db: Session, email: str, address: str, succeeded: bool) -> None
 def forbid(message: str) -> None:
     """Stop the request with a 403 and ``message`` (for refusals found inside a view)."""
     raise Refused(message)
-
-

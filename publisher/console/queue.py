@@ -107,14 +107,21 @@ def _user_names(ids: list[int | None]) -> dict[int, str]:
 # --- One post ------------------------------------------------------------------------------
 
 
-def _render_post(post: Post, *, text: str | None = None, image_url: str | None = None,
-                 image_alt: str | None = None, problems: list[str] | None = None,
-                 status: int = 200) -> Any:
+def _render_post(
+    post: Post,
+    *,
+    text: str | None = None,
+    image_url: str | None = None,
+    image_alt: str | None = None,
+    problems: list[str] | None = None,
+    status: int = 200,
+) -> Any:
     shown_text = post.text if text is None else text
     shown_url = post.image_url if image_url is None else image_url
     shown_alt = post.image_alt if image_alt is None else image_alt
-    previews = social.preview_text(shown_text, image_url=shown_url or None,
-                                   image_alt=shown_alt or None)
+    previews = social.preview_text(
+        shown_text, image_url=shown_url or None, image_alt=shown_alt or None
+    )
     own = post.account.platform.value
     previews = {own: previews[own]} | {k: v for k, v in previews.items() if k != own}
     return render_template(
@@ -128,8 +135,9 @@ def _render_post(post: Post, *, text: str | None = None, image_url: str | None =
         problems=problems or [],
         next_slot=_next_slot(post),
         local_input_value=local_input_value,
-        names=_user_names([post.edited_by_id, post.approved_by_id, post.submitted_by_id,
-                           post.rejected_by_id]),
+        names=_user_names(
+            [post.edited_by_id, post.approved_by_id, post.submitted_by_id, post.rejected_by_id]
+        ),
         two_person=social.two_person_rule_on(g.db),
     ), status
 
@@ -166,8 +174,9 @@ def post_save(post_id: int) -> Any:
         g.db.rollback()
         post = _post_or_404(post_id)
         problems = exc.problems if isinstance(exc, PostInvalid) else [str(exc)]
-        return _render_post(post, text=text, image_url=image_url, image_alt=image_alt,
-                            problems=problems, status=400)
+        return _render_post(
+            post, text=text, image_url=image_url, image_alt=image_alt, problems=problems, status=400
+        )
     g.db.commit()
     flash("Saved and sent for approval." if action == "submit" else "Saved.", "success")
     return redirect(url_for("console.post_edit", post_id=post.id))
@@ -290,8 +299,11 @@ def posts_bulk_approve() -> Any:
 def calendar() -> Any:
     today = dt.datetime.now(LONDON).date()
     try:
-        start = dt.date.fromisoformat(request.args.get("start", "")) if request.args.get(
-            "start") else today
+        start = (
+            dt.date.fromisoformat(request.args.get("start", ""))
+            if request.args.get("start")
+            else today
+        )
     except ValueError:
         start = today
     days = [start + dt.timedelta(days=i) for i in range(7)]
@@ -300,8 +312,9 @@ def calendar() -> Any:
     posts = g.db.scalars(
         select(Post)
         .where(
-            Post.state.in_((PostState.APPROVED, PostState.SCHEDULED, PostState.PUBLISHED,
-                            PostState.FAILED)),
+            Post.state.in_(
+                (PostState.APPROVED, PostState.SCHEDULED, PostState.PUBLISHED, PostState.FAILED)
+            ),
             Post.publish_at >= begin,
             Post.publish_at < end,
         )

@@ -79,8 +79,16 @@ def stale_csv(entries: Iterable[StaleEntry]) -> str:
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(
-        ["name", "source", "entry id", "last checked", "days since checked", "organisation",
-         "email", "link"]
+        [
+            "name",
+            "source",
+            "entry id",
+            "last checked",
+            "days since checked",
+            "organisation",
+            "email",
+            "link",
+        ]
     )
     for e in entries:
         writer.writerow(
@@ -131,9 +139,7 @@ def history(session: Session, weeks: int = 12, today: dt.date | None = None) -> 
     for entry_pk, at, present, stale in rows:
         times[entry_pk].append(at)
         states[entry_pk].append((present is not False, bool(stale)))
-    for entry in session.execute(
-        select(Entry.id, Entry.first_seen_at, Entry.present, Entry.stale)
-    ):
+    for entry in session.execute(select(Entry.id, Entry.first_seen_at, Entry.present, Entry.stale)):
         if entry.id not in times:
             times[entry.id].append(entry.first_seen_at)
             states[entry.id].append((bool(entry.present), bool(entry.stale)))

@@ -70,7 +70,10 @@ def create_user(
     if find_by_email(session, address) is not None:
         raise UserError(f"There is already an account for {address}.")
     user = User(
-        email=address, password_hash=hash_password(password), role=the_role, active=True,
+        email=address,
+        password_hash=hash_password(password),
+        role=the_role,
+        active=True,
         created_at=utcnow(),
     )
     session.add(user)
@@ -82,9 +85,9 @@ def create_user(
 def _admins_left(session: Session, without: User) -> int:
     return int(
         session.scalar(
-            select(func.count()).select_from(User).where(
-                User.role == Role.ADMIN, User.active.is_(True), User.id != without.id
-            )
+            select(func.count())
+            .select_from(User)
+            .where(User.role == Role.ADMIN, User.active.is_(True), User.id != without.id)
         )
         or 0
     )

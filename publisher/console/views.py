@@ -212,8 +212,11 @@ def users_add() -> Any:
         g.db.rollback()
         everyone = g.db.scalars(select(User).order_by(User.email)).all()
         return render_template(
-            "web/console/users.html", users=everyone, roles=list(Role),
-            errors={"add": str(exc)}, form=form,
+            "web/console/users.html",
+            users=everyone,
+            roles=list(Role),
+            errors={"add": str(exc)},
+            form=form,
         ), 400
     g.db.commit()
     flash(f"Added {user.email} as {user.role.value}.", "success")
@@ -323,8 +326,9 @@ def audit_csv() -> Any:
 
     out = io.StringIO()
     writer = csv.writer(out)
-    writer.writerow(["id", "at", "actor", "action", "object type", "object id", "before",
-                     "after", "note"])
+    writer.writerow(
+        ["id", "at", "actor", "action", "object type", "object id", "before", "after", "note"]
+    )
     for e in g.db.scalars(select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id)):
         writer.writerow(
             [

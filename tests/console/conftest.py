@@ -66,8 +66,14 @@ class Officer:
             "/console/login", data={"email": email, "password": password, "csrf_token": token}
         )
 
-    def post(self, path: str, data: dict[str, Any] | None = None, *, page: str = "/console/posts",
-             **kw: Any) -> Any:
+    def post(
+        self,
+        path: str,
+        data: dict[str, Any] | None = None,
+        *,
+        page: str = "/console/posts",
+        **kw: Any,
+    ) -> Any:
         """POST like a browser would: with the token from a page the officer has open."""
         form = dict(data or {})
         form.setdefault("csrf_token", self.token(page))
@@ -88,8 +94,12 @@ def sign_in(app: Flask, officers: dict[str, User]) -> Any:
     return signed_in
 
 
-def make_account(session: Session, platform: Platform = Platform.MASTODON,
-                 name: str = "Council Mastodon", **kw: Any) -> SocialAccount:
+def make_account(
+    session: Session,
+    platform: Platform = Platform.MASTODON,
+    name: str = "Council Mastodon",
+    **kw: Any,
+) -> SocialAccount:
     settings: dict[str, Any] = {
         Platform.MASTODON: {"api_base_url": "http://127.0.0.1:9"},
         Platform.BLUESKY: {"service_url": "http://127.0.0.1:9", "handle": "lo.test"},
@@ -106,8 +116,13 @@ def make_account(session: Session, platform: Platform = Platform.MASTODON,
     return create_account(session, None, platform, name, settings, creds, **kw)
 
 
-def drafted_post(session: Session, account: SocialAccount, name: str = "Sunny Days Play Group",
-                 entry_id: str = "svc-1", **kw: Any) -> Post:
+def drafted_post(
+    session: Session,
+    account: SocialAccount,
+    name: str = "Sunny Days Play Group",
+    entry_id: str = "svc-1",
+    **kw: Any,
+) -> Post:
     """A draft made the way the service makes them: from an 'added' change."""
     source = make_source(session, name=f"src-{account.id}-{entry_id}")
     entry = make_entry(session, source, entry_id, name, **kw)

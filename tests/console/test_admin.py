@@ -17,47 +17,66 @@ from tests.console.conftest import Officer
 def test_cli_adds_a_user_who_can_sign_in(db, app, session):
     runner = CliRunner()
     result = runner.invoke(
-        main, ["users", "add", "Officer@Council.example", "--role", "approver", "--password-stdin"],
+        main,
+        ["users", "add", "Officer@Council.example", "--role", "approver", "--password-stdin"],
         input="a long enough password\n",
     )
     assert result.exit_code == 0, result.output
     assert "Added officer@council.example as approver." in result.output
     user = session.scalars(select(User)).one()
     assert user.role is Role.APPROVER and user.password_hash.startswith("scrypt:")
-    assert Officer(app).login("officer@council.example", "a long enough password").status_code == 302
-    again = runner.invoke(main, ["users", "add", "officer@council.example", "--role", "editor",
-                                 "--password-stdin"], input="a long enough password\n")
+    assert (
+        Officer(app).login("officer@council.example", "a long enough password").status_code == 302
+    )
+    again = runner.invoke(
+        main,
+        ["users", "add", "officer@council.example", "--role", "editor", "--password-stdin"],
+        input="a long enough password\n",
+    )
     assert again.exit_code == 1
     assert "There is already an account for officer@council.example" in again.output
-    short = runner.invoke(main, ["users", "add", "b@council.example", "--role", "editor",
-                                 "--password-stdin"], input="short\n")
+    short = runner.invoke(
+        main,
+        ["users", "add", "b@council.example", "--role", "editor", "--password-stdin"],
+        input="short\n",
+    )
     assert short.exit_code == 1 and "at least 12 characters" in short.output
 
 
 def test_admin_adds_user_changes_role_and_deactivates(sign_in, session):
     admin = sign_in("admin")
-    response = admin.post("/console/admin/users",
-                          {"email": "new@council.example", "role": "editor",
-                           "password": "another long password"}, page="/console/admin/users")
+    response = admin.post(
+        "/console/admin/users",
+        {"email": "new@council.example", "role": "editor", "password": "another long password"},
+        page="/console/admin/users",
+    )
     assert response.status_code == 302
     new = session.scalars(select(User).where(User.email == "new@council.example")).one()
-    admin.post(f"/console/admin/users/{new.id}/role", {"role": "approver"},
-               page="/console/admin/users")
-    admin.post(f"/console/admin/users/{new.id}/active", {"active": "no"},
-               page="/console/admin/users")
+    admin.post(
+        f"/console/admin/users/{new.id}/role", {"role": "approver"}, page="/console/admin/users"
+    )
+    admin.post(
+        f"/console/admin/users/{new.id}/active", {"active": "no"}, page="/console/admin/users"
+    )
     session.expire_all()
     new = session.get(User, new.id)
     assert new.role is Role.APPROVER and not new.active
-    actions = [e.action for e in session.scalars(
-        select(AuditEvent).where(AuditEvent.object_id == str(new.id)).order_by(AuditEvent.id))]
+    actions = [
+        e.action
+        for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.object_id == str(new.id)).order_by(AuditEvent.id)
+        )
+    ]
     assert actions == ["user.create", "user.change_role", "user.deactivate"]
 
 
 def test_bad_new_user_gets_a_message_and_nothing_is_saved(sign_in, session):
     admin = sign_in("admin")
-    response = admin.post("/console/admin/users",
-                          {"email": "not an email", "role": "editor", "password": "x" * 20},
-                          page="/console/admin/users")
+    response = admin.post(
+        "/console/admin/users",
+        {"email": "not an email", "role": "editor", "password": "x" * 20},
+        page="/console/admin/users",
+    )
     assert response.status_code == 400
     assert "Enter a real email address" in response.get_data(as_text=True)
     assert session.scalars(select(User).where(User.email == "not an email")).first() is None
@@ -66,8 +85,12 @@ def test_bad_new_user_gets_a_message_and_nothing_is_saved(sign_in, session):
 def test_last_admin_cannot_be_removed(sign_in, session, officers):
     admin = sign_in("admin")
     me = officers["admin"]
-    response = admin.post(f"/console/admin/users/{me.id}/active", {"active": "no"},
-                          page="/console/admin/users", follow_redirects=True)
+    response = admin.post(
+        f"/console/admin/users/{me.id}/active",
+        {"active": "no"},
+        page="/console/admin/users",
+        follow_redirects=True,
+    )
     assert "This is the last admin" in response.get_data(as_text=True)
     session.expire_all()
     assert session.get(User, me.id).active
@@ -75,15 +98,29 @@ def test_last_admin_cannot_be_removed(sign_in, session, officers):
 
 def test_settings_are_checked_and_stored(sign_in, session):
     admin = sign_in("admin")
-    bad = admin.post("/console/admin/settings",
-                     {"two_person_rule": "yes", "slots_per_day": "lots", "quiet_start": "21:00",
-                      "quiet_end": "07:00"}, page="/console/admin/settings")
+    bad = admin.post(
+        "/console/admin/settings",
+        {
+            "two_person_rule": "yes",
+            "slots_per_day": "lots",
+            "quiet_start": "21:00",
+            "quiet_end": "07:00",
+        },
+        page="/console/admin/settings",
+    )
     assert bad.status_code == 400
     assert "Posts a day must be a whole number" in bad.get_data(as_text=True)
     assert session.get(AppSetting, "social.two_person_rule") is None
-    good = admin.post("/console/admin/settings",
-                      {"two_person_rule": "yes", "slots_per_day": "4", "quiet_start": "22:00",
-                       "quiet_end": "06:30"}, page="/console/admin/settings")
+    good = admin.post(
+        "/console/admin/settings",
+        {
+            "two_person_rule": "yes",
+            "slots_per_day": "4",
+            "quiet_start": "22:00",
+            "quiet_end": "06:30",
+        },
+        page="/console/admin/settings",
+    )
     assert good.status_code == 302
     session.expire_all()
     assert session.get(AppSetting, "social.two_person_rule").value is True
@@ -98,9 +135,15 @@ def test_accounts_are_added_with_credentials_shown_masked(sign_in, session):
     secret = "very-secret-mastodon-token-9876"
     response = admin.post(
         "/console/admin/accounts",
-        {"platform": "mastodon", "name": "Council Mastodon", "api_base_url": "http://127.0.0.1:9",
-         "access_token": secret, "slots_per_day": "3", "quiet_start": "21:00",
-         "quiet_end": "07:00"},
+        {
+            "platform": "mastodon",
+            "name": "Council Mastodon",
+            "api_base_url": "http://127.0.0.1:9",
+            "access_token": secret,
+            "slots_per_day": "3",
+            "quiet_start": "21:00",
+            "quiet_end": "07:00",
+        },
         page="/console/admin/accounts",
     )
     assert response.status_code == 302
@@ -113,8 +156,13 @@ def test_accounts_are_added_with_credentials_shown_masked(sign_in, session):
     assert secret not in log
     missing = admin.post(
         "/console/admin/accounts",
-        {"platform": "bluesky", "name": "Sky", "slots_per_day": "3", "quiet_start": "21:00",
-         "quiet_end": "07:00"},
+        {
+            "platform": "bluesky",
+            "name": "Sky",
+            "slots_per_day": "3",
+            "quiet_start": "21:00",
+            "quiet_end": "07:00",
+        },
         page="/console/admin/accounts",
     )
     assert missing.status_code == 400
@@ -129,7 +177,7 @@ def test_audit_log_page_and_csv(sign_in, draft):
     assert "approver@council.example" in page and "social_post.reject" in page
     response = admin.get("/console/admin/audit.csv")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
-    reject = [r for r in rows if r["action"] == "social_post.reject"][0]
+    reject = next(r for r in rows if r["action"] == "social_post.reject")
     assert reject["actor"] == "approver@council.example"
     assert '"state": "draft"' in reject["before"] and '"state": "rejected"' in reject["after"]
     assert reject["note"] == "Posted already."

@@ -113,8 +113,12 @@ def test_forged_csrf_token_changes_nothing(app, officers, session, sign_in):
     admin = sign_in("admin")
     response = admin.client.post(
         "/console/admin/users",
-        data={"email": "mallory@example.org", "role": "admin", "password": "x" * 20,
-              "csrf_token": "forged." + "A" * 40},
+        data={
+            "email": "mallory@example.org",
+            "role": "admin",
+            "password": "x" * 20,
+            "csrf_token": "forged." + "A" * 40,
+        },
     )
     assert response.status_code == 400
     assert "nothing has been changed" in response.get_data(as_text=True)
@@ -124,8 +128,12 @@ def test_forged_csrf_token_changes_nothing(app, officers, session, sign_in):
     stolen = other.token("/console/posts")
     response = admin.client.post(
         "/console/admin/users",
-        data={"email": "mallory@example.org", "role": "admin", "password": "x" * 20,
-              "csrf_token": stolen},
+        data={
+            "email": "mallory@example.org",
+            "role": "admin",
+            "password": "x" * 20,
+            "csrf_token": stolen,
+        },
     )
     assert response.status_code == 400
     assert session.scalar(select(User).where(User.email == "mallory@example.org")) is None

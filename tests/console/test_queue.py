@@ -39,7 +39,9 @@ def test_queue_lists_drafts_with_their_text(sign_in, draft):
 def test_editor_edits_and_submits(sign_in, draft, session, officers):
     editor = sign_in("editor")
     old_text = draft.text
-    new_text = "A new play group opens in Northtown. https://localoffer.example.gov.uk/services/svc-1"
+    new_text = (
+        "A new play group opens in Northtown. https://localoffer.example.gov.uk/services/svc-1"
+    )
     response = editor.post(f"/console/posts/{draft.id}", {"text": new_text, "action": "submit"})
     assert response.status_code == 302
     post = fresh(session, draft)
@@ -47,9 +49,7 @@ def test_editor_edits_and_submits(sign_in, draft, session, officers):
     assert post.edited_by_id == officers["editor"].id
     assert post.submitted_by_id == officers["editor"].id
     assert post.state is PostState.DRAFT
-    event = session.scalars(
-        select(AuditEvent).where(AuditEvent.action == "social_post.edit")
-    ).one()
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "social_post.edit")).one()
     assert event.actor_email == "editor@council.example"
     assert event.before["text"] == old_text and event.after["text"] == new_text
 
@@ -75,8 +75,14 @@ def test_editor_cannot_bulk_approve_or_reject(sign_in, draft, session):
 def test_non_admins_cannot_reach_admin_pages(sign_in, session):
     for role in ("editor", "approver"):
         officer = sign_in(role)
-        for path in ("/console/admin/users", "/console/admin/accounts", "/console/admin/settings",
-                     "/console/admin/sources", "/console/admin/audit", "/console/admin/audit.csv"):
+        for path in (
+            "/console/admin/users",
+            "/console/admin/accounts",
+            "/console/admin/settings",
+            "/console/admin/sources",
+            "/console/admin/audit",
+            "/console/admin/audit.csv",
+        ):
             response = officer.get(path)
             assert response.status_code == 403, path
             assert "Only admins can manage users" in response.get_data(as_text=True)
@@ -186,8 +192,9 @@ def test_bulk_approve_messages_are_shown(sign_in, session, account, draft):
     approver = sign_in("approver")
     draft.text = "x" * 600
     session.commit()
-    response = approver.post("/console/posts/approve", {"post_id": [draft.id]},
-                             follow_redirects=True)
+    response = approver.post(
+        "/console/posts/approve", {"post_id": [draft.id]}, follow_redirects=True
+    )
     body = response.get_data(as_text=True)
     assert f"Post {draft.id} was not approved" in body
     assert "Too long for Mastodon" in body
@@ -195,8 +202,9 @@ def test_bulk_approve_messages_are_shown(sign_in, session, account, draft):
 
 def test_reject_needs_a_reason(sign_in, draft, session):
     approver = sign_in("approver")
-    response = approver.post(f"/console/posts/{draft.id}/reject", {"reason": "  "},
-                             follow_redirects=True)
+    response = approver.post(
+        f"/console/posts/{draft.id}/reject", {"reason": "  "}, follow_redirects=True
+    )
     assert "Say why you are rejecting the post" in response.get_data(as_text=True)
     assert fresh(session, draft).state is PostState.DRAFT
     approver.post(f"/console/posts/{draft.id}/reject", {"reason": "We posted this last week."})
@@ -212,13 +220,15 @@ def test_schedule_in_quiet_hours_is_refused(sign_in, draft, session):
     approver.post(f"/console/posts/{draft.id}/approve", {})
     tomorrow = dt.datetime.now(LONDON).date() + dt.timedelta(days=2)
     night = dt.datetime.combine(tomorrow, dt.time(23, 30)).strftime("%Y-%m-%dT%H:%M")
-    response = approver.post(f"/console/posts/{draft.id}/schedule", {"publish_at": night},
-                             follow_redirects=True)
+    response = approver.post(
+        f"/console/posts/{draft.id}/schedule", {"publish_at": night}, follow_redirects=True
+    )
     assert "quiet hours" in response.get_data(as_text=True)
     assert fresh(session, draft).state is PostState.APPROVED
     morning = dt.datetime.combine(tomorrow, dt.time(10, 15))
-    approver.post(f"/console/posts/{draft.id}/schedule",
-                  {"publish_at": morning.strftime("%Y-%m-%dT%H:%M")})
+    approver.post(
+        f"/console/posts/{draft.id}/schedule", {"publish_at": morning.strftime("%Y-%m-%dT%H:%M")}
+    )
     post = fresh(session, draft)
     assert post.state is PostState.SCHEDULED
     assert post.publish_at == morning.replace(tzinfo=LONDON).astimezone(dt.UTC)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import itertools
 
 from publisher.console.stale import history, stale_entries
 from publisher.db import utcnow
@@ -19,9 +20,16 @@ def build(session):
     source = make_source(session, "north")
     old = dt.date.today() - dt.timedelta(days=500)
     weeks_ago = lambda n: now - dt.timedelta(weeks=n)  # noqa: E731
-    stale = make_entry(session, source, "s1", "Old Swim Club", assured_date=old,
-                       email="swim@example.org", organisation="Swim Trust",
-                       first_seen_at=weeks_ago(10))
+    stale = make_entry(
+        session,
+        source,
+        "s1",
+        "Old Swim Club",
+        assured_date=old,
+        email="swim@example.org",
+        organisation="Swim Trust",
+        first_seen_at=weeks_ago(10),
+    )
     gone = make_entry(session, source, "g1", "Closed Cafe", first_seen_at=weeks_ago(10))
     fresh = make_entry(session, source, "f1", "Fresh Play", first_seen_at=weeks_ago(10))
     for entry in (stale, gone, fresh):
@@ -40,7 +48,7 @@ def test_history_counts_from_the_change_log(session):
     build(session)
     points = history(session, weeks=12)
     assert len(points) == 12
-    assert all(b.day - a.day == dt.timedelta(days=7) for a, b in zip(points, points[1:]))
+    assert all(b.day - a.day == dt.timedelta(days=7) for a, b in itertools.pairwise(points))
     by_age = {11 - i: (p.active, p.stale) for i, p in enumerate(points)}
     assert by_age[11] == (0, 0)  # before anything was seen
     assert by_age[9] == (3, 0)  # all three added, none stale
@@ -63,7 +71,7 @@ def test_stale_list_and_page(session, sign_in):
 
 def test_stale_csv(session, sign_in):
     stale = build(session)
-    stale.organisation = "=HYPERLINK(\"http://evil\")"
+    stale.organisation = '=HYPERLINK("http://evil")'
     session.commit()
     response = sign_in("editor").get("/console/stale.csv")
     assert response.mimetype == "text/csv"
