@@ -62,4 +62,7 @@ beat_schedule = {
         "task": "publisher.crawl.crawl_all",
         "schedule": float(_settings.crawl_interval_minutes * 60),
     },
+    # Social posts are rows with publish_at, polled here; never far-future ETAs.
+    "social-publish-due": {"task": "publisher.social.publish_due", "schedule": 60.0},
+    "social-sweep": {"task": "publisher.social.sweep", "schedule": 300.0},
 }

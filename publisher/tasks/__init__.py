@@ -2,5 +2,6 @@
 decides to retry or give up; the logic lives in the area's own modules."""
 
 from publisher.tasks import crawl as crawl
+from publisher.tasks import social as social
 
-__all__ = ["crawl"]
+__all__ = ["crawl", "social"]

@@ -1,0 +1,83 @@
+"""Mastodon, through Mastodon.py. Every attempt for a post sends the same Idempotency-Key,
+so a retry after an uncertain outcome returns the status created the first time instead
+of creating another (Mastodon keeps the key for an hour)."""
+
+from __future__ import annotations
+
+import time
+
+import requests
+from mastodon import (
+    Mastodon,
+    MastodonAPIError,
+    MastodonNetworkError,
+    MastodonRatelimitError,
+    MastodonServerError,
+    MastodonUnauthorizedError,
+)
+
+from publisher.social.adapters.base import (
+    Outgoing,
+    Permanent,
+    Published,
+    Retryable,
+    retry_after_header,
+    timeout,
+)
+
+
+class MastodonAdapter:
+    def publish(self, outgoing: Outgoing) -> Published:
+        session = requests.Session()
+        last: dict[str, requests.Response] = {}
+
+        def keep(response: requests.Response, *_a: object, **_k: object) -> None:
+            last["response"] = response
+
+        session.hooks["response"].append(keep)
+        api = Mastodon(
+            access_token=outgoing.credentials.get("access_token"),
+            api_base_url=str(outgoing.settings["api_base_url"]),
+            version_check_mode="none",
+            # Never sleep in a worker: we reschedule the post instead.
+            ratelimit_method="throw",
+            request_timeout=timeout(outgoing.settings)[1],
+            session=session,
+        )
+        try:
+            status = api.status_post(
+                outgoing.text,
+                visibility=str(outgoing.settings.get("visibility", "public")),
+                language=str(outgoing.settings.get("language", "en")),
+                idempotency_key=outgoing.idempotency_key,
+            )
+        except MastodonRatelimitError as exc:
+            response = last.get("response")
+            wait = retry_after_header(response.headers.get("Retry-After")) if response else None
+            if wait is None and api.ratelimit_reset:
+                wait = max(float(api.ratelimit_reset) - time.time(), 0.0)
+            raise Retryable("Mastodon says we are posting too often (rate limit).", wait) from exc
+        except MastodonUnauthorizedError as exc:
+            raise Permanent(
+                f"Mastodon did not accept the access token ({_detail(exc)}). "
+                "An admin needs to enter a new one."
+            ) from exc
+        except MastodonServerError as exc:
+            raise Retryable(f"Mastodon had a server error ({_detail(exc)}).") from exc
+        except MastodonNetworkError as exc:
+            raise Retryable(f"Could not reach Mastodon: {exc}") from exc
+        except MastodonAPIError as exc:
+            code = exc.args[1] if len(exc.args) > 1 else None
+            if code == 403:
+                raise Permanent(f"Mastodon refused the post ({_detail(exc)}).") from exc
+            raise Permanent(f"Mastodon rejected the post: {_detail(exc)}") from exc
+        return Published(post_id=str(status["id"]), url=status.get("url"))
+
+
+def _detail(exc: Exception) -> str:
+    args = exc.args
+    if len(args) >= 4 and args[3]:
+        return f"{args[1]} {args[3]}"
+    if len(args) >= 2:
+        return f"{args[1]} {args[2] if len(args) > 2 else ''}".strip()
+    return str(exc)
