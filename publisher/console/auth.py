@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import hashlib
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -80,6 +81,17 @@ def idle_limit_seconds() -> int:
     return int(current_app.config.get("CONSOLE_IDLE_MINUTES", 30)) * 60
 
 
+def max_session_seconds() -> int:
+    return int(current_app.config.get("CONSOLE_MAX_SESSION_HOURS", 12)) * 3600
+
+
+def password_tag(user: User) -> str:
+    """A short digest of the password hash: changing the password ends every other session.
+    A digest, because the session cookie is signed, not encrypted, and anyone holding it
+    could read it; the hash itself must never be there."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
 def load_user(db: Session) -> str | None:
     """Set ``g.user`` from the session. Returns a message when the session just ended."""
     g.user = None
@@ -88,12 +100,15 @@ def load_user(db: Session) -> str | None:
         return None
     now = time.time()
     seen = float(session.get("seen", 0))
+    if now - float(session.get("since", 0)) > max_session_seconds():
+        session.clear()
+        return "You were signed out because you have been signed in for a long time. Sign in again."
     if now - seen > idle_limit_seconds():
         session.clear()
         minutes = idle_limit_seconds() // 60
         return f"You were signed out because you did nothing for {minutes} minutes. Sign in again."
     user = db.get(User, int(user_id))
-    if user is None or not user.active or session.get("pw") != user.password_hash[-16:]:
+    if user is None or not user.active or session.get("pw") != password_tag(user):
         # Deactivated, or the password changed since this session began.
         session.clear()
         return "Your session has ended. Sign in again."
@@ -106,9 +121,8 @@ def sign_in(user: User) -> None:
     # A fresh session on sign-in, so that a cookie planted before sign-in is worth nothing.
     session.clear()
     session["uid"] = user.id
-    session["seen"] = time.time()
-    # A short tag of the hash: changing the password ends every other session.
-    session["pw"] = user.password_hash[-16:]
+    session["since"] = session["seen"] = time.time()
+    session["pw"] = password_tag(user)
     user.last_login_at = utcnow()
 
 
@@ -125,16 +139,25 @@ def too_many_failures(db: Session, email: str, address: str) -> bool:
     cfg = current_app.config
     window = dt.timedelta(minutes=int(cfg.get("CONSOLE_LOGIN_WINDOW_MINUTES", 15)))
     since = utcnow() - window
+    # Failures before this email's last good sign-in no longer count against it.
+    last_good = db.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
+        )
+    )
+    email_since = max(since, last_good) if last_good is not None else since
     per_email = int(cfg.get("CONSOLE_LOGIN_MAX_FAILURES", 5))
     per_address = int(cfg.get("CONSOLE_LOGIN_MAX_FAILURES_PER_ADDRESS", 20))
-    failed = (LoginAttempt.succeeded.is_(False), LoginAttempt.at >= since)
+    failed = LoginAttempt.succeeded.is_(False)
     by_email = db.scalar(
-        select(func.count()).select_from(LoginAttempt).where(LoginAttempt.email == email, *failed)
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.email == email, failed, LoginAttempt.at > email_since)
     )
     by_address = db.scalar(
         select(func.count())
         .select_from(LoginAttempt)
-        .where(LoginAttempt.address == address, *failed)
+        .where(LoginAttempt.address == address, failed, LoginAttempt.at >= since)
     )
     return (by_email or 0) >= per_email or (by_address or 0) >= per_address
 

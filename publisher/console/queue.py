@@ -15,7 +15,7 @@ from flask import abort, flash, g, jsonify, redirect, render_template, request, 
 from sqlalchemy import func, select
 
 from publisher import social
-from publisher.console.auth import Refused, may, requires
+from publisher.console.auth import Refused, requires
 from publisher.console.views import bp
 from publisher.models.social import Post, PostState, SocialAccount
 from publisher.models.users import User
@@ -348,7 +348,3 @@ def calendar() -> Any:
         today=today,
         limits=rules.LIMITS,
     )
-
-
-def can(permission: str) -> bool:
-    return may(g.get("user"), permission)

@@ -28,7 +28,7 @@ from flask import (
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 
-from publisher import app_settings
+from publisher import app_settings, audit
 from publisher.config import get_settings
 from publisher.console import auth, stale, users
 from publisher.console.auth import Refused, requires
@@ -135,6 +135,7 @@ def login() -> Any:
                 assert user is not None
                 auth.note_attempt(g.db, email, address, True)
                 auth.sign_in(user)
+                audit.record(g.db, user, "user.sign_in", "user", user.id, None, None)
                 g.db.commit()
                 return redirect(_safe_next(request.args.get("next")) or url_for("console.home"))
             auth.note_attempt(g.db, email, address, False)
@@ -148,6 +149,9 @@ def login() -> Any:
 
 @bp.post("/logout")
 def logout() -> Any:
+    if g.user is not None:
+        audit.record(g.db, g.user, "user.sign_out", "user", g.user.id, None, None)
+        g.db.commit()
     auth.sign_out()
     flash("You are signed out.", "info")
     return redirect(url_for("console.login"))
@@ -244,6 +248,21 @@ def users_role(user_id: int) -> Any:
         return redirect(url_for("console.users_page"))
     g.db.commit()
     flash(f"{user.email} is now {user.role.value}.", "success")
+    return redirect(url_for("console.users_page"))
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@requires("admin")
+def users_password(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    try:
+        users.set_password(g.db, user, request.form.get("password", ""), g.user)
+    except users.UserError as exc:
+        g.db.rollback()
+        flash(f"The password for {user.email} was not changed: {exc}", "error")
+        return redirect(url_for("console.users_page"))
+    g.db.commit()
+    flash(f"Set a new password for {user.email}. Their other sessions have ended.", "success")
     return redirect(url_for("console.users_page"))
 
 

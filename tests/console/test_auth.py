@@ -159,3 +159,67 @@ def test_user_creation_is_audited_without_the_password(session, officers):
     events = session.scalars(select(AuditEvent).where(AuditEvent.action == "user.create")).all()
     assert {e.after["email"] for e in events} == {u.email for u in officers.values()}
     assert all("password" not in str(e.after) and "scrypt" not in str(e.after) for e in events)
+
+
+def test_sessions_end_after_the_longest_allowed_time(app, officers):
+    officer = Officer(app)
+    officer.login("editor@council.example")
+    with officer.client.session_transaction() as s:
+        s["since"] = time.time() - 13 * 3600
+    response = officer.get("/console/posts")
+    assert response.status_code == 302
+    page = officer.get(response.headers["Location"]).get_data(as_text=True)
+    assert "signed in for a long time" in page
+
+
+def test_session_cookie_never_holds_the_password_hash(app, officers, session):
+    officer = Officer(app)
+    officer.login("editor@council.example")
+    with officer.client.session_transaction() as s:
+        values = " ".join(str(v) for v in s.values())
+    user = session.get(User, officers["editor"].id)
+    hash_part = user.password_hash.rsplit("$", 1)[-1]
+    assert hash_part[-8:] not in values
+
+
+def test_new_password_ends_other_sessions(app, officers, sign_in, session):
+    editor = sign_in("editor")
+    admin = sign_in("admin")
+    user_id = officers["editor"].id
+    response = admin.post(
+        f"/console/admin/users/{user_id}/password",
+        {"password": "a brand new password"},
+        page="/console/admin/users",
+    )
+    assert response.status_code == 302
+    assert editor.get("/console/posts").status_code == 302
+    assert Officer(app).login("editor@council.example").status_code == 401
+    assert Officer(app).login("editor@council.example", "a brand new password").status_code == 302
+    event = session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "user.set_password")
+    ).one()
+    assert event.actor_email == "admin@council.example"
+    assert event.before is None and event.after is None
+
+
+def test_a_good_sign_in_clears_earlier_failures(app, officers):
+    officer = Officer(app)
+    for _ in range(4):
+        officer.login("editor@council.example", "not the password")
+    assert officer.login("editor@council.example").status_code == 302
+    other = Officer(app)
+    for _ in range(4):
+        assert other.login("editor@council.example", "not the password").status_code == 401
+    assert other.login("editor@council.example").status_code == 302
+
+
+def test_sign_in_and_out_are_audited(app, officers, session):
+    officer = Officer(app)
+    officer.login("approver@council.example")
+    officer.post("/console/logout", page="/console/posts")
+    actions = session.scalars(
+        select(AuditEvent.action)
+        .where(AuditEvent.actor_email == "approver@council.example")
+        .order_by(AuditEvent.id)
+    ).all()
+    assert actions == ["user.sign_in", "user.sign_out"]

@@ -11,10 +11,12 @@ import re
 import pytest
 from sqlalchemy import select
 
-from publisher.models import AppSetting, Platform, Post, PostState
+from publisher.models import AppSetting, ChangeKind, Platform, Post, PostState
+from publisher.social import update_account
 from publisher.social.publishing import publish_due
 from tests.browser import assert_accessible, browser, live_app  # noqa: F401
 from tests.console.conftest import PASSWORD, drafted_post, make_account
+from tests.factories import make_entry, make_source, record_change
 from tests.social.servers import MastodonHandler, serve
 
 pytestmark = pytest.mark.browser
@@ -58,8 +60,6 @@ def test_edit_approve_publish_in_the_browser(browser, live_app, session, officer
         account_id = account.id
         session.commit()
         # Replace the made-up token with the one this server accepts.
-        from publisher.social import update_account
-
         update_account(session, None, account, creds={"access_token": TOKEN})
         session.commit()
         draft = drafted_post(session, account)
@@ -119,11 +119,6 @@ def test_edit_approve_publish_in_the_browser(browser, live_app, session, officer
 
 
 def test_every_console_page_is_accessible(browser, live_app, session, officers, app, account):  # noqa: F811
-    import datetime as dt2
-
-    from publisher.models import ChangeKind
-    from tests.factories import make_entry, make_source, record_change
-
     draft = drafted_post(session, account)
     failed = drafted_post(session, account, "Riverside Youth Club", entry_id="svc-2")
     failed.state = PostState.FAILED
@@ -135,7 +130,7 @@ def test_every_console_page_is_accessible(browser, live_app, session, officers, 
         "old",
         "Old Swim Club",
         stale=True,
-        assured_date=dt2.date(2020, 1, 1),
+        assured_date=dt.date(2020, 1, 1),
         email="swim@example.org",
     )
     record_change(session, old, ChangeKind.BECAME_STALE)
