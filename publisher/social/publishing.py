@@ -82,7 +82,10 @@ def claim(session: Session, now: dt.datetime | None = None, limit: int = 20) -> 
             )
         claimed = ids
     else:
-        for post_id in list(session.scalars(candidates)):
+        # Another worker may take some candidates first: look a little further down.
+        for post_id in list(session.scalars(candidates.limit(limit * 4))):
+            if len(claimed) >= limit:
+                break
             result = session.execute(
                 update(Post)
                 .where(Post.id == post_id, *_due(now))
@@ -125,6 +128,7 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         idempotency_key=post.idempotency_key,
         rkey=post.platform_rkey,
         intent_at=post.publish_started_at,
+        drafted_at=post.created_at,
         maybe_sent=maybe_sent,
         settings=dict(post.account.settings or {}),
         credentials=credentials(post.account),

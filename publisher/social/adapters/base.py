@@ -43,6 +43,8 @@ class Outgoing:
     rkey: str | None
     # When a worker first recorded its intent to publish (None: never tried before).
     intent_at: dt.datetime | None
+    # When the draft was made: nothing on the platform older than this can be this post.
+    drafted_at: dt.datetime | None
     # True when an earlier attempt may have reached the platform.
     maybe_sent: bool
     settings: dict[str, Any] = field(default_factory=dict)

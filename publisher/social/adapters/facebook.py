@@ -61,7 +61,9 @@ class FacebookAdapter:
         raise _error(response, body)
 
     def find(self, outgoing: Outgoing) -> Published | None:
-        """The page's recent post with this message, made since the intent was recorded."""
+        """The page's recent post with this exact message, made since the draft was. (The
+        draft's time, not the intent's: it is our own clock's, long before the call, so the
+        platform's clock being a little off does not matter.)"""
         page = outgoing.settings["page_id"]
         try:
             response = requests.get(
@@ -80,7 +82,7 @@ class FacebookAdapter:
         body = _json(response)
         if not response.ok:
             raise _error(response, body)
-        since = (outgoing.intent_at or dt.datetime.min.replace(tzinfo=dt.UTC)) - dt.timedelta(
+        since = (outgoing.drafted_at or dt.datetime.min.replace(tzinfo=dt.UTC)) - dt.timedelta(
             minutes=5
         )
         for item in body.get("data", []):

@@ -53,7 +53,11 @@ class MastodonAdapter:
             )
         except MastodonRatelimitError as exc:
             response = last.get("response")
-            wait = retry_after_header(response.headers.get("Retry-After")) if response else None
+            wait = (
+                retry_after_header(response.headers.get("Retry-After"))
+                if response is not None
+                else None
+            )
             if wait is None and api.ratelimit_reset:
                 wait = max(float(api.ratelimit_reset) - time.time(), 0.0)
             raise Retryable("Mastodon says we are posting too often (rate limit).", wait) from exc
