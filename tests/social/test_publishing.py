@@ -17,7 +17,8 @@ from publisher.social import approve, retry, update_account
 from publisher.social.adapters import adapter_for
 from publisher.social.publishing import LEASE, MAX_ATTEMPTS, begin, claim, publish_due
 from tests.social.conftest import drafted_post, make_account
-from tests.social.servers import FacebookHandler, MastodonHandler, Platform as Fake, serve
+from tests.social.servers import FacebookHandler, MastodonHandler, serve
+from tests.social.servers import FakePlatform as Fake
 
 MASTODON_TOKEN = "mastodon-token-123456"
 FB_TOKEN = "fb-page-token-abcdef"
