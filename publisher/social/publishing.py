@@ -30,6 +30,7 @@ from publisher.models.social import Platform, Post, PostState, SocialAccount
 from publisher.social.accounts import credentials
 from publisher.social.adapters import Outgoing, Permanent, Published, Retryable, adapter_for
 from publisher.social.adapters.bluesky import new_tid
+from publisher.social.errors import SocialError
 from publisher.social.queue import check_post, post_view
 from publisher.social.withdrawal import withdraw_for_gone_entries
 
@@ -112,6 +113,12 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         _fail(session, post, "The post breaks a rule: " + " ".join(result.problems))
         session.commit()
         return None
+    try:
+        secrets = credentials(post.account)
+    except SocialError as exc:
+        _fail(session, post, str(exc))
+        session.commit()
+        return None
     maybe_sent = post.publish_started_at is not None
     if post.account.platform is Platform.BLUESKY and not post.platform_rkey:
         post.platform_rkey = new_tid()
@@ -131,7 +138,7 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         drafted_at=post.created_at,
         maybe_sent=maybe_sent,
         settings=dict(post.account.settings or {}),
-        credentials=credentials(post.account),
+        credentials=secrets,
     )
     session.commit()
     return outgoing

@@ -5,8 +5,8 @@ transaction), so a refused action leaves nothing behind.
 
 Roles (publisher.models.users.Role): editors edit and submit; approvers also approve,
 reject, schedule, retry and withdraw; admins may do everything. With the two-person rule
-on (app setting ``social.two_person_rule``, or the ``two_person_rule`` argument), whoever
-last edited a post cannot approve it.
+on (app setting ``social.two_person_rule``, or the ``two_person_rule`` argument), anyone
+who edited a post cannot approve it.
 
 States move only forward: draft -> approved -> scheduled -> published, or to rejected or
 withdrawn; a failed post can be retried (back to approved), the one way back.
@@ -18,10 +18,12 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.audit import record
 from publisher.db import utcnow
+from publisher.models.audit import AuditEvent
 from publisher.models.settings import AppSetting
 from publisher.models.social import Post, PostState
 from publisher.models.users import Role, User
@@ -100,6 +102,23 @@ def two_person_rule_on(session: Session) -> bool:
     return bool(row.value) if row is not None else False
 
 
+def editors_of(session: Session, post: Post) -> set[int]:
+    """Everyone who ever edited the post (from the audit log), not just the last editor."""
+    ids = set(
+        session.scalars(
+            select(AuditEvent.actor_id).where(
+                AuditEvent.object_type == "social_post",
+                AuditEvent.object_id == str(post.id),
+                AuditEvent.action == "social_post.edit",
+                AuditEvent.actor_id.is_not(None),
+            )
+        )
+    )
+    if post.edited_by_id is not None:
+        ids.add(post.edited_by_id)
+    return {i for i in ids if i is not None}
+
+
 def _touch(post: Post) -> None:
     post.updated_at = utcnow()
 
@@ -165,7 +184,7 @@ def approve(
     actor = _allow(actor, APPROVERS, "approve posts")
     _state(post, (PostState.DRAFT,), "approve")
     rule = two_person_rule_on(session) if two_person_rule is None else two_person_rule
-    if rule and post.edited_by_id == actor.id:
+    if rule and actor.id in editors_of(session, post):
         raise NotAllowed("You edited this post, so someone else must approve it (two-person rule).")
     _require_valid(post)
     when = _check_time(post, publish_at) if publish_at is not None else None

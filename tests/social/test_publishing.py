@@ -332,3 +332,19 @@ def test_withdrawn_at_publish_time_if_entry_went_stale(
     post = reload(session, post)
     assert post.state is PostState.WITHDRAWN
     assert mastodon.posts == []
+
+
+def test_unreadable_credentials_fail_the_post_clearly(
+    session: Session, officers: dict[str, User], mastodon: Fake, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from publisher.config import reset_settings
+
+    account = mastodon_account(session, mastodon)
+    (post,) = approved(session, account, officers["approver"])
+    monkeypatch.setenv("SECRET_KEY", "a-different-secret-key-than-before")
+    reset_settings()
+    assert publish_due(now=due(post)) == {"skipped": 1}
+    post = reload(session, post)
+    assert post.state is PostState.FAILED
+    assert "cannot be read: the secret key has changed" in (post.last_error or "")
+    assert mastodon.posts == []

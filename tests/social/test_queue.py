@@ -97,7 +97,15 @@ def test_two_person_rule(session: Session, officers: dict[str, User]) -> None:
         approve(session, officers["approver"], post)
     session.rollback()
     assert post.state is PostState.DRAFT
-    approve(session, officers["approver2"], post)
+    # Anyone who edited it, not only the last editor.
+    edit_post(session, officers["approver2"], post, text=post.text.replace("Now on", "New on"))
+    session.commit()
+    with pytest.raises(NotAllowed, match="someone else must approve"):
+        approve(session, officers["approver2"], post)
+    with pytest.raises(NotAllowed, match="someone else must approve"):
+        approve(session, officers["approver"], post)
+    session.rollback()
+    approve(session, officers["admin"], post)
     assert post.state is PostState.APPROVED
     # Off by argument: the editor may approve their own post.
     other = drafted_post(
