@@ -152,3 +152,12 @@ def pds() -> Iterator[dict[str, str]]:
                 proc.kill()
                 proc.wait()
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+@pytest.fixture()
+def images() -> Iterator[str]:
+    """A loopback site serving /small.png and /large.png; yields its base URL."""
+    from tests.social.servers import ImageHandler, serve
+
+    with serve(ImageHandler, "") as site:
+        yield site.url

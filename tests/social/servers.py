@@ -11,27 +11,35 @@ answering: a timeout after the platform accepted it).
 from __future__ import annotations
 
 import datetime as dt
+import email.policy
 import json
+import os
 import re
+import struct
 import threading
 import time
 import unicodedata
+import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from email.parser import BytesParser
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from typing import Any, ClassVar
 from urllib.parse import parse_qs, urlparse
 
 import regex
+import requests
 
 URL = re.compile(r"https?://\S+")
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
 @dataclass
 class FakePlatform:
     token: str
     posts: list[dict[str, Any]] = field(default_factory=list)
+    media: list[dict[str, Any]] = field(default_factory=list)
     fail_next: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     delay_after_accept: float = 0.0
     requests: list[tuple[str, str]] = field(default_factory=list)
@@ -59,12 +67,34 @@ class _Handler(BaseHTTPRequestHandler):
             pass
 
     def _form(self) -> dict[str, str]:
+        return {k: v[-1] for k, v in self._form_lists().items()}
+
+    def _form_lists(self) -> dict[str, list[Any]]:
+        """Form fields (urlencoded, JSON or multipart; files as bytes), each as a list."""
+        if hasattr(self, "_parsed"):
+            return self._parsed  # type: ignore[has-type,no-any-return]
         length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length).decode() if length else ""
-        if "json" in (self.headers.get("Content-Type") or ""):
-            loaded = json.loads(raw or "{}")
-            return {k: str(v) for k, v in loaded.items()}
-        return {k: v[-1] for k, v in parse_qs(raw, keep_blank_values=True).items()}
+        body = self.rfile.read(length) if length else b""
+        ctype = self.headers.get("Content-Type") or ""
+        parsed: dict[str, list[Any]] = {}
+        if "json" in ctype:
+            loaded = json.loads(body or b"{}")
+            parsed = {k: v if isinstance(v, list) else [str(v)] for k, v in loaded.items()}
+        elif ctype.startswith("multipart/form-data"):
+            message = BytesParser(policy=email.policy.default).parsebytes(
+                f"Content-Type: {ctype}\r\n\r\n".encode() + body
+            )
+            for part in message.iter_parts():
+                name = part.get_param("name", header="content-disposition")
+                if part.get_filename() is not None:
+                    value: Any = part.get_payload(decode=True)
+                else:
+                    value = part.get_content()
+                parsed.setdefault(str(name), []).append(value)
+        else:
+            parsed = dict(parse_qs(body.decode(), keep_blank_values=True))
+        self._parsed = parsed
+        return parsed
 
     def _canned(self) -> bool:
         with self.state.lock:
@@ -95,14 +125,43 @@ class MastodonHandler(_Handler):
                 return
         self._send(404, {"error": "Record not found"})
 
+    def _media(self) -> None:
+        form = self._form_lists()
+        files = form.get("file") or []
+        if not files or not isinstance(files[0], bytes) or not files[0].startswith(PNG_MAGIC):
+            self._send(422, {"error": "Validation failed: File content type is invalid"})
+            return
+        with self.state.lock:
+            media_id = str(500 + len(self.state.media) + 1)
+            media = {
+                "id": media_id,
+                "type": "image",
+                "url": f"{self.state.url}/media/{media_id}.png",
+                "description": (form.get("description") or [None])[-1],
+                "_size": len(files[0]),
+            }
+            self.state.media.append(media)
+        self._send(200, media)
+
     def do_POST(self) -> None:
         self.state.requests.append(("POST", self.path))
-        if urlparse(self.path).path != "/api/v1/statuses":
+        path = urlparse(self.path).path
+        if path not in ("/api/v1/statuses", "/api/v2/media"):
             self._send(404, {"error": "Record not found"})
             return
         if not self._auth():
             return
+        if path == "/api/v2/media":
+            self._media()
+            return
         form = self._form()
+        media_ids = (
+            self._form_lists().get("media_ids[]") or self._form_lists().get("media_ids") or []
+        )
+        attachments = [m for m in self.state.media if m["id"] in media_ids]
+        if len(attachments) != len(media_ids):
+            self._send(422, {"error": "Validation failed: Media attachments are invalid"})
+            return
         if self._canned():
             return
         text = form.get("status", "")
@@ -130,6 +189,7 @@ class MastodonHandler(_Handler):
                     "visibility": form.get("visibility", "public"),
                     "language": form.get("language"),
                     "created_at": dt.datetime.now(dt.UTC).isoformat(),
+                    "media_attachments": attachments,
                     "_idempotency_key": key,
                 }
                 self.state.posts.append(created)
@@ -142,15 +202,18 @@ class MastodonHandler(_Handler):
 
 
 class FacebookHandler(_Handler):
-    """POST /{page-id}/feed and GET /{page-id}/feed (Graph API, version prefix ignored)."""
+    """POST /{page-id}/feed, POST /{page-id}/photos and GET /{page-id}/feed (Graph API,
+    version prefix ignored)."""
 
     page_id = "1000"
+    edge = "feed"
 
     def _page(self) -> str | None:
         parts = [p for p in urlparse(self.path).path.split("/") if p]
         if parts and re.fullmatch(r"v\d+\.\d+", parts[0]):
             parts = parts[1:]
-        if len(parts) == 2 and parts[1] == "feed":
+        if len(parts) == 2 and parts[1] in ("feed", "photos"):
+            self.edge = parts[1]
             return parts[0]
         return None
 
@@ -201,6 +264,9 @@ class FacebookHandler(_Handler):
         if self._canned():
             return
         message, link = form.get("message", ""), form.get("link")
+        if self.edge == "photos":
+            self._photo(form)
+            return
         if not message and not link:
             self._send(
                 400,
@@ -238,6 +304,79 @@ class FacebookHandler(_Handler):
         if self.state.delay_after_accept:
             time.sleep(self.state.delay_after_accept)
         self._send(200, {"id": post_id})
+
+    def _photo(self, form: dict[str, str]) -> None:
+        # Facebook fetches the image from the url itself.
+        try:
+            image = requests.get(form.get("url", ""), timeout=5)
+        except requests.RequestException:
+            image = None
+        if image is None or not image.ok or not image.content.startswith(PNG_MAGIC):
+            self._send(
+                400,
+                {
+                    "error": {
+                        "message": "(#324) Missing or invalid image file",
+                        "type": "OAuthException",
+                        "code": 324,
+                    }
+                },
+            )
+            return
+        with self.state.lock:
+            n = 2000 + len(self.state.posts) + 1
+            post_id = f"{self.page_id}_{n}"
+            self.state.posts.append(
+                {
+                    "id": post_id,
+                    "message": form.get("message", ""),
+                    "image_url": form.get("url"),
+                    "alt_text": form.get("alt_text_custom"),
+                    "created_time": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S+0000"),
+                }
+            )
+        self._send(200, {"id": str(9000 + n), "post_id": post_id})
+
+
+def png(size: int = 1) -> bytes:
+    """A valid PNG of size x size grey pixels."""
+
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return (
+            struct.pack(">I", len(data))
+            + kind
+            + data
+            + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+        )
+
+    rows = b"".join(b"\x00" + os.urandom(size) for _ in range(size))
+    return (
+        PNG_MAGIC
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", size, size, 8, 0, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(rows))
+        + chunk(b"IEND", b"")
+    )
+
+
+class ImageHandler(_Handler):
+    """Serves /small.png, /large.png (2 MB of noise) and nothing else (404)."""
+
+    images: ClassVar[dict[str, bytes]] = {}
+
+    def do_GET(self) -> None:
+        self.state.requests.append(("GET", self.path))
+        data = self.images.get(urlparse(self.path).path)
+        if data is None:
+            self._send(404, {"error": "not found"})
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "image/png")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+
+ImageHandler.images = {"/small.png": png(8), "/large.png": png(1500)}
 
 
 @contextmanager

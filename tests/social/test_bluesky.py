@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from publisher.db import session_scope
 from publisher.models import Platform, Post, PostState, SocialAccount, User
-from publisher.social import approve
+from publisher.social import approve, edit_post
 from publisher.social.adapters import adapter_for
 from publisher.social.adapters.bluesky import COLLECTION
 from publisher.social.publishing import LEASE, begin, claim, publish_due
@@ -138,4 +138,47 @@ def test_wrong_app_password_fails_clearly_and_posts_nothing(
     assert (post.last_error or "").startswith(
         "Bluesky did not accept the handle and app password (401"
     )
+    assert records_with_text(pds, post.text) == []
+
+
+def test_image_goes_up_as_a_blob_with_alt_text(
+    session: Session, officers: dict[str, User], pds: dict[str, str], images: str
+) -> None:
+    account = bluesky_account(session, pds)
+    post = drafted_post(session, account, name="Image Club", entry_id="image-club")
+    edit_post(
+        session,
+        officers["editor"],
+        post,
+        image_url=images + "/small.png",
+        image_alt="A sunny garden with a slide.",
+    )
+    approve(session, officers["approver"], post)
+    session.commit()
+    assert publish_due(now=due(post)) == {"published": 1}
+    (record,) = records_with_text(pds, post.text)
+    (image,) = record.value.embed.images
+    assert image.alt == "A sunny garden with a slide."
+    assert image.image.mime_type == "image/png"
+
+
+def test_image_too_large_for_bluesky_fails_and_posts_nothing(
+    session: Session, officers: dict[str, User], pds: dict[str, str], images: str
+) -> None:
+    account = bluesky_account(session, pds)
+    post = drafted_post(session, account, name="Big Image Club", entry_id="big-image-club")
+    edit_post(
+        session,
+        officers["editor"],
+        post,
+        image_url=images + "/large.png",
+        image_alt="A very large photo.",
+    )
+    approve(session, officers["approver"], post)
+    session.commit()
+    assert publish_due(now=due(post)) == {"failed": 1}
+    session.expire_all()
+    failed = session.get(Post, post.id)
+    assert failed is not None
+    assert failed.last_error == "The image is too large: the limit here is 1,000 KB."
     assert records_with_text(pds, post.text) == []

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from publisher.db import session_scope
 from publisher.models import AuditEvent, Platform, Post, PostState, SocialAccount, User
-from publisher.social import approve, retry, update_account
+from publisher.social import approve, edit_post, retry, update_account
 from publisher.social.adapters import adapter_for
 from publisher.social.publishing import LEASE, MAX_ATTEMPTS, begin, claim, publish_due
 from tests.social.conftest import drafted_post, make_account
@@ -348,3 +348,60 @@ def test_unreadable_credentials_fail_the_post_clearly(
     assert post.state is PostState.FAILED
     assert "cannot be read: the secret key has changed" in (post.last_error or "")
     assert mastodon.posts == []
+
+
+def with_image(session: Session, post: Post, editor: User, url: str) -> None:
+    edit_post(
+        session,
+        editor,
+        post,
+        image_url=url,
+        image_alt="Children painting at a long table in a bright room.",
+    )
+    session.commit()
+
+
+def test_mastodon_image_uploaded_with_alt_text(
+    session: Session, officers: dict[str, User], mastodon: Fake, images: str
+) -> None:
+    account = mastodon_account(session, mastodon)
+    post = drafted_post(session, account)
+    with_image(session, post, officers["editor"], images + "/small.png")
+    approve(session, officers["approver"], post)
+    session.commit()
+    assert publish_due(now=due(post)) == {"published": 1}
+    (status,) = mastodon.posts
+    (media,) = status["media_attachments"]
+    assert media["description"] == "Children painting at a long table in a bright room."
+    assert media["_size"] > 0
+
+
+def test_facebook_image_is_a_photo_post_with_alt_text(
+    session: Session, officers: dict[str, User], facebook: Fake, images: str
+) -> None:
+    account = facebook_account(session, facebook)
+    post = drafted_post(session, account)
+    with_image(session, post, officers["editor"], images + "/small.png")
+    approve(session, officers["approver"], post)
+    session.commit()
+    assert publish_due(now=due(post)) == {"published": 1}
+    (photo,) = facebook.posts
+    assert photo["message"] == post.text
+    assert photo["image_url"] == images + "/small.png"
+    assert photo["alt_text"] == "Children painting at a long table in a bright room."
+    assert reload(session, post).platform_post_id == photo["id"]
+
+
+def test_missing_image_fails_clearly(
+    session: Session, officers: dict[str, User], mastodon: Fake, images: str
+) -> None:
+    account = mastodon_account(session, mastodon)
+    post = drafted_post(session, account)
+    with_image(session, post, officers["editor"], images + "/gone.png")
+    approve(session, officers["approver"], post)
+    session.commit()
+    assert publish_due(now=due(post)) == {"failed": 1}
+    assert (reload(session, post).last_error or "").startswith(
+        "The image could not be fetched: " + images + "/gone.png answered 404."
+    )
+    assert mastodon.posts == [] and mastodon.media == []

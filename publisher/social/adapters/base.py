@@ -38,6 +38,8 @@ class Outgoing:
     link_title: str | None
     link_description: str | None
     hashtags: list[str]
+    image_url: str | None
+    image_alt: str | None
     idempotency_key: str
     # Bluesky record key, chosen and committed before the first call.
     rkey: str | None

@@ -36,8 +36,11 @@ from publisher.social.adapters.base import (
     Retryable,
     timeout,
 )
+from publisher.social.adapters.images import fetch_image
 
 COLLECTION = "app.bsky.feed.post"
+# app.bsky.embed.images: each image at most 1,000,000 bytes.
+MAX_IMAGE_BYTES = 1_000_000
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 _tid_lock = threading.Lock()
 _last_tid_us = 0
@@ -93,9 +96,16 @@ def facets(text: str, link: str | None) -> list[models.AppBskyRichtextFacet.Main
     return out
 
 
-def build_record(outgoing: Outgoing, created_at: str) -> models.AppBskyFeedPost.Record:
-    embed = None
-    if outgoing.link:
+def build_record(
+    outgoing: Outgoing, created_at: str, image: models.BlobRef | None = None
+) -> models.AppBskyFeedPost.Record:
+    embed: models.AppBskyEmbedImages.Main | models.AppBskyEmbedExternal.Main | None = None
+    if image is not None:
+        # One embed per post: with an image, the link is still a facet in the text.
+        embed = models.AppBskyEmbedImages.Main(
+            images=[models.AppBskyEmbedImages.Image(alt=outgoing.image_alt or "", image=image)]
+        )
+    elif outgoing.link:
         embed = models.AppBskyEmbedExternal.Main(
             external=models.AppBskyEmbedExternal.External(
                 uri=outgoing.link,
@@ -129,7 +139,11 @@ class BlueskyAdapter:
                 return Published(
                     post_id=existing.uri, url=_web_url(outgoing, outgoing.rkey), reconciled=True
                 )
-            record = build_record(outgoing, client.get_current_time_iso())
+            blob = None
+            if outgoing.image_url:
+                image = fetch_image(outgoing.image_url, outgoing.settings, MAX_IMAGE_BYTES)
+                blob = client.upload_blob(image.data).blob
+            record = build_record(outgoing, client.get_current_time_iso(), blob)
             created = client.com.atproto.repo.create_record(
                 models.ComAtprotoRepoCreateRecord.Data(
                     repo=repo, collection=COLLECTION, rkey=outgoing.rkey, record=record

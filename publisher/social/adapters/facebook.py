@@ -1,5 +1,6 @@
 """Facebook Pages, through the Graph API with requests: POST /{page-id}/feed with the
-message and the link.
+message and the link, or POST /{page-id}/photos (image url, caption, alt text) when the
+post has an image.
 
 The Graph API has no idempotency key. So the worker records its intent before the call;
 if a call ends without a clear answer (a timeout after sending, a lost connection, a
@@ -42,11 +43,20 @@ class FacebookAdapter:
                 return found
         page = outgoing.settings["page_id"]
         data = {"message": outgoing.text, "access_token": outgoing.credentials["page_access_token"]}
-        if outgoing.link:
-            data["link"] = outgoing.link
+        if outgoing.image_url:
+            # A photo post: Facebook fetches the image itself; the link stays in the text.
+            edge = "photos"
+            data["url"] = outgoing.image_url
+            data["alt_text_custom"] = outgoing.image_alt or ""
+        else:
+            edge = "feed"
+            if outgoing.link:
+                data["link"] = outgoing.link
         try:
             response = requests.post(
-                f"{self._base(outgoing)}/{page}/feed", data=data, timeout=timeout(outgoing.settings)
+                f"{self._base(outgoing)}/{page}/{edge}",
+                data=data,
+                timeout=timeout(outgoing.settings),
             )
         except requests.ConnectionError as exc:
             # Includes a connection reset after sending: the post may exist; the next
@@ -56,7 +66,8 @@ class FacebookAdapter:
             raise Retryable("Facebook did not answer in time; will check before retrying.") from exc
         body = _json(response)
         if response.ok and isinstance(body.get("id"), str):
-            post_id = body["id"]
+            # /photos answers with the photo's id and the post's (post_id).
+            post_id = str(body.get("post_id") or body["id"])
             return Published(post_id=post_id, url=f"https://www.facebook.com/{post_id}")
         raise _error(response, body)
 
