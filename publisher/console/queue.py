@@ -82,6 +82,9 @@ def queue() -> Any:
     order = (
         (Post.publish_at.is_(None), Post.publish_at, Post.id)
         if state in (PostState.APPROVED, PostState.SCHEDULED)
+        # Drafts sent for approval first: they are what approvers look for.
+        else (Post.submitted_at.is_(None), Post.updated_at.desc(), Post.id.desc())
+        if state is PostState.DRAFT
         else (Post.updated_at.desc(), Post.id.desc())
     )
     posts = g.db.scalars(select(Post).where(Post.state == state).order_by(*order).limit(PAGE)).all()
@@ -93,7 +96,7 @@ def queue() -> Any:
         counts=counts,
         posts=posts,
         checks=checks,
-        names=_user_names([p.edited_by_id for p in posts] + [p.approved_by_id for p in posts]),
+        names=_user_names([p.edited_by_id for p in posts] + [p.submitted_by_id for p in posts]),
     )
 
 

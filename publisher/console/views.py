@@ -98,6 +98,11 @@ def _refused(error: Refused) -> Any:
     return render_template("web/console/refused.html", message=error.message), 403
 
 
+@bp.errorhandler(404)
+def _not_found(_error: Exception) -> Any:
+    return render_template("web/console/not_found.html"), 404
+
+
 @bp.app_context_processor
 def _console_context() -> dict[str, Any]:
     return {"current_user": g.get("user"), "may": lambda p: auth.may(g.get("user"), p)}
@@ -126,8 +131,7 @@ def login() -> Any:
         password = request.form.get("password", "")
         address = auth.client_address()
         if auth.too_many_failures(g.db, email, address):
-            minutes = int(current_app.config.get("CONSOLE_LOGIN_WINDOW_MINUTES", 15))
-            error = f"Too many wrong tries. Wait {minutes} minutes, then try again."
+            error = f"Too many wrong tries. Wait {window_minutes()} minutes, then try again."
             status = 429
         else:
             user = users.find_by_email(g.db, email) if email else None
@@ -144,7 +148,12 @@ def login() -> Any:
             status = 401
     elif g.user is not None:
         return redirect(url_for("console.home"))
-    return render_template("web/console/login.html", error=error, email=email), status
+    headers = {"Retry-After": str(60 * window_minutes())} if status == 429 else {}
+    return render_template("web/console/login.html", error=error, email=email), status, headers
+
+
+def window_minutes() -> int:
+    return int(current_app.config.get("CONSOLE_LOGIN_WINDOW_MINUTES", 15))
 
 
 @bp.post("/logout")

@@ -57,6 +57,7 @@ def test_too_many_failures_block_even_the_right_password(app, officers):
         assert officer.login("editor@council.example", "not the password").status_code == 401
     response = officer.login("editor@council.example")
     assert response.status_code == 429
+    assert response.headers["Retry-After"] == "900"
     assert "Too many wrong tries. Wait 15 minutes" in response.get_data(as_text=True)
     assert officer.get("/console/posts").status_code == 302
     # Another officer is not locked out by someone guessing at a different account.

@@ -167,6 +167,17 @@ def test_every_console_page_is_accessible(browser, live_app, session, officers, 
     page.get_by_role("button", name="Save", exact=True).click()
     page.get_by_text("The post was not saved").wait_for()
     assert_accessible(page)
+    # A forged CSRF token: the "form has expired" page, and nothing saved.
+    page.goto(server.url + "/console/admin/settings")
+    page.evaluate("document.querySelector('main form input[name=csrf_token]').value = 'forged'")
+    page.get_by_label("Posts a day for each account").fill("7")
+    page.get_by_role("button", name="Save settings").click()
+    page.get_by_text("The form has expired").wait_for()
+    assert_accessible(page)
+    assert session.get(AppSetting, "social.slots_per_day") is None
+    response = page.goto(server.url + "/console/posts/99999")
+    assert response.status == 404
+    assert_accessible(page)
     sign_out(page)
     assert_accessible(page)
     # The 403 page, as an editor.

@@ -272,4 +272,16 @@ def test_calendar_shows_what_goes_out_when(sign_in, draft, session, account):
 
 
 def test_unknown_post_is_404(sign_in):
-    assert sign_in("approver").get("/console/posts/9999").status_code == 404
+    response = sign_in("approver").get("/console/posts/9999")
+    assert response.status_code == 404
+    assert "Page not found" in response.get_data(as_text=True)
+
+
+def test_drafts_sent_for_approval_come_first_and_say_so(sign_in, session, account, draft):
+    other = drafted_post(session, account, "Riverside Youth Club", entry_id="svc-2")
+    editor = sign_in("editor")
+    editor.post(f"/console/posts/{draft.id}", {"text": draft.text, "action": "submit"})
+    page = sign_in("approver").get("/console/posts?state=draft").get_data(as_text=True)
+    assert "Ready for approval</strong>: sent by editor@council.example" in page
+    assert "Not yet sent for approval." in page
+    assert page.index(f"post-{draft.id}-title") < page.index(f"post-{other.id}-title")
