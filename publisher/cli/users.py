@@ -7,7 +7,13 @@ import sys
 import click
 
 from publisher.cli.common import fail, main, ready_database
-from publisher.console.users import UserError, create_user, find_by_email, set_active
+from publisher.console.users import (
+    UserError,
+    create_user,
+    find_by_email,
+    set_active,
+    set_password,
+)
 from publisher.db import session_scope
 from publisher.models.users import Role
 
@@ -41,6 +47,29 @@ def users_add(email: str, role: str, password_stdin: bool) -> None:
         fail(str(exc))
         return
     click.echo(f"Added {address} as {user_role}.")
+
+
+@users.command("set-password")
+@click.argument("email")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_set_password(email: str, password_stdin: bool) -> None:
+    """Give EMAIL a new password (for example, when the only admin has forgotten theirs)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    ready_database()
+    try:
+        with session_scope() as session:
+            user = find_by_email(session, email.strip())
+            if user is None:
+                fail(f"There is no account for {email}.")
+                return
+            set_password(session, user, password, None)
+    except UserError as exc:
+        fail(str(exc))
+        return
+    click.echo(f"Set a new password for {email}. Their other sessions have ended.")
 
 
 @users.command("deactivate")

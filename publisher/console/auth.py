@@ -15,7 +15,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import current_app, g, redirect, request, session, url_for
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from publisher.db import utcnow
@@ -164,6 +164,9 @@ def too_many_failures(db: Session, email: str, address: str) -> bool:
 
 def note_attempt(db: Session, email: str, address: str, succeeded: bool) -> None:
     db.add(LoginAttempt(email=email[:320], address=address, succeeded=succeeded, at=utcnow()))
+    if succeeded:
+        # Attempts matter only for the throttling window; a day is plenty to keep.
+        db.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - dt.timedelta(days=1)))
 
 
 def forbid(message: str) -> None:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from publisher import social
 from publisher.console.auth import Refused, requires
 from publisher.console.views import bp
+from publisher.models.changes import Change
 from publisher.models.social import Post, PostState, SocialAccount
 from publisher.models.users import User
 from publisher.social import rules
@@ -142,7 +143,16 @@ def _render_post(
             [post.edited_by_id, post.approved_by_id, post.submitted_by_id, post.rejected_by_id]
         ),
         two_person=social.two_person_rule_on(g.db),
+        changes=_changes_of(post),
     ), status
+
+
+def _changes_of(post: Post) -> list[Change]:
+    """The change-log rows the post announces, so the officer can check the facts."""
+    ids = [int(i) for i in (post.change_ids or [])]
+    if not ids:
+        return []
+    return list(g.db.scalars(select(Change).where(Change.id.in_(ids)).order_by(Change.id)))
 
 
 def _next_slot(post: Post) -> dt.datetime | None:

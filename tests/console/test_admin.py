@@ -181,3 +181,22 @@ def test_audit_log_page_and_csv(sign_in, draft):
     assert reject["actor"] == "approver@council.example"
     assert '"state": "draft"' in reject["before"] and '"state": "rejected"' in reject["after"]
     assert reject["note"] == "Posted already."
+
+
+def test_cli_sets_a_new_password(db, app, session, officers):
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        ["users", "set-password", "admin@council.example", "--password-stdin"],
+        input="a fresh admin password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert Officer(app).login("admin@council.example", "a fresh admin password").status_code == 302
+    missing = runner.invoke(
+        main,
+        ["users", "set-password", "nobody@council.example", "--password-stdin"],
+        input="a fresh admin password\n",
+    )
+    assert missing.exit_code == 1 and "There is no account for nobody@council.example" in (
+        missing.output
+    )

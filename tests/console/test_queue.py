@@ -285,3 +285,10 @@ def test_drafts_sent_for_approval_come_first_and_say_so(sign_in, session, accoun
     assert "Ready for approval</strong>: sent by editor@council.example" in page
     assert "Not yet sent for approval." in page
     assert page.index(f"post-{draft.id}-title") < page.index(f"post-{other.id}-title")
+
+
+def test_post_page_says_what_the_post_is_about(sign_in, draft):
+    page = sign_in("editor").get(f"/console/posts/{draft.id}").get_data(as_text=True)
+    assert "What this post is about" in page
+    assert "Sunny Days Play Group: new on" in page
+    assert 'href="https://localoffer.example.gov.uk/services/svc-1"' in page
