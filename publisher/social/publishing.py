@@ -139,6 +139,7 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         intent_at=post.publish_started_at,
         drafted_at=post.created_at,
         maybe_sent=maybe_sent,
+        attempt_at=now,
         settings=dict(post.account.settings or {}),
         credentials=secrets,
     )

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.policy
+import html
 import json
 import os
 import re
@@ -43,6 +44,8 @@ class FakePlatform:
     fail_next: list[tuple[int, dict[str, Any], dict[str, str]]] = field(default_factory=list)
     delay_after_accept: float = 0.0
     requests: list[tuple[str, str]] = field(default_factory=list)
+    # Idempotency keys the server no longer remembers (Mastodon keeps them an hour).
+    forgotten: set[str] = field(default_factory=set)
     lock: threading.Lock = field(default_factory=threading.Lock)
     url: str = ""
 
@@ -118,12 +121,33 @@ class MastodonHandler(_Handler):
         self.state.requests.append(("GET", self.path))
         if not self._auth():
             return
-        match = re.fullmatch(r"/api/v1/statuses/(\d+)", urlparse(self.path).path)
+        path = urlparse(self.path).path
+        if path == "/api/v1/accounts/verify_credentials":
+            self._send(200, {"id": "1", "username": "council", "acct": "council"})
+            return
+        if path == "/api/v1/accounts/1/statuses":
+            query = {k: v[-1] for k, v in parse_qs(urlparse(self.path).query).items()}
+            with self.state.lock:
+                listed = [self._public(p) for p in reversed(self.state.posts)]
+            self._send(200, listed[: int(query.get("limit", "20"))])
+            return
+        match = re.fullmatch(r"/api/v1/statuses/(\d+)", path)
         for post in self.state.posts if match else []:
             if match and post["id"] == match.group(1):
-                self._send(200, post)
+                self._send(200, self._public(post))
                 return
         self._send(404, {"error": "Record not found"})
+
+    @staticmethod
+    def _public(post: dict[str, Any]) -> dict[str, Any]:
+        """A status as the API shows it: content as HTML, as Mastodon renders it."""
+        paragraphs = [
+            "<br />".join(html.escape(line) for line in block.split("\n"))
+            for block in post["content"].split("\n\n")
+        ]
+        shown = {k: v for k, v in post.items() if not k.startswith("_")}
+        shown["content"] = "".join(f"<p>{p}</p>" for p in paragraphs)
+        return shown
 
     def _media(self) -> None:
         form = self._form_lists()
@@ -176,7 +200,7 @@ class MastodonHandler(_Handler):
         key = self.headers.get("Idempotency-Key")
         with self.state.lock:
             for post in self.state.posts:
-                if key and post["_idempotency_key"] == key:
+                if key and post["_idempotency_key"] == key and key not in self.state.forgotten:
                     existing = post
                     break
             else:
@@ -194,11 +218,11 @@ class MastodonHandler(_Handler):
                 }
                 self.state.posts.append(created)
         if existing is not None:
-            self._send(200, existing)
+            self._send(200, self._public(existing))
             return
         if self.state.delay_after_accept:
             time.sleep(self.state.delay_after_accept)
-        self._send(200, created)
+        self._send(200, self._public(created))
 
 
 class FacebookHandler(_Handler):

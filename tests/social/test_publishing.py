@@ -405,3 +405,37 @@ def test_missing_image_fails_clearly(
         "The image could not be fetched: " + images + "/gone.png answered 404."
     )
     assert mastodon.posts == [] and mastodon.media == []
+
+
+def test_mastodon_crash_found_after_idempotency_key_expired(
+    session: Session, officers: dict[str, User], mastodon: Fake
+) -> None:
+    account = mastodon_account(session, mastodon)
+    (post,) = approved(session, account, officers["approver"])
+    now = due(post)
+    with session_scope() as s:
+        (item,) = claim(s, now)
+        outgoing = begin(s, item, now)
+    assert outgoing is not None
+    first = adapter_for(Platform.MASTODON).publish(outgoing)
+    # Two hours on, Mastodon no longer remembers the key: the status must be found.
+    mastodon.forgotten.add(post.idempotency_key)
+    assert publish_due(now=now + dt.timedelta(hours=2)) == {"published": 1}
+    post = reload(session, post)
+    assert post.platform_post_id == first.post_id
+    assert len(mastodon.posts) == 1
+    assert ("GET", "/api/v1/accounts/verify_credentials") in mastodon.requests
+
+
+def test_mastodon_not_found_after_key_expired_posts_once(
+    session: Session, officers: dict[str, User], mastodon: Fake
+) -> None:
+    account = mastodon_account(session, mastodon)
+    (post,) = approved(session, account, officers["approver"])
+    now = due(post)
+    # The first attempt never reached Mastodon (the worker died before the call).
+    with session_scope() as s:
+        (item,) = claim(s, now)
+        assert begin(s, item, now) is not None
+    assert publish_due(now=now + dt.timedelta(hours=2)) == {"published": 1}
+    assert len(mastodon.posts) == 1

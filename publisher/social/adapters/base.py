@@ -49,6 +49,8 @@ class Outgoing:
     drafted_at: dt.datetime | None
     # True when an earlier attempt may have reached the platform.
     maybe_sent: bool
+    # This attempt's time (the worker's clock).
+    attempt_at: dt.datetime
     settings: dict[str, Any] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict, repr=False)
 

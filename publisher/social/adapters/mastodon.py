@@ -1,9 +1,14 @@
 """Mastodon, through Mastodon.py. Every attempt for a post sends the same Idempotency-Key,
 so a retry after an uncertain outcome returns the status created the first time instead
-of creating another (Mastodon keeps the key for an hour)."""
+of creating another. Mastodon keeps a key for an hour only: a retry later than that, after
+an attempt that may have gone through, first looks for the status among the account's
+recent ones."""
 
 from __future__ import annotations
 
+import datetime as dt
+import html
+import re
 import time
 
 import requests
@@ -26,6 +31,8 @@ from publisher.social.adapters.base import (
 )
 from publisher.social.adapters.images import fetch_image
 
+# Mastodon remembers an Idempotency-Key for an hour; leave a margin.
+IDEMPOTENCY_WINDOW = dt.timedelta(minutes=50)
 # Mastodon's default limit for images (MAX_IMAGE_SIZE).
 MAX_IMAGE_BYTES = 16 * 1024 * 1024
 
@@ -52,6 +59,14 @@ class MastodonAdapter:
             session=session,
         )
         try:
+            if (
+                outgoing.maybe_sent
+                and outgoing.intent_at is not None
+                and outgoing.attempt_at - outgoing.intent_at > IDEMPOTENCY_WINDOW
+            ):
+                found = _find(api, outgoing)
+                if found is not None:
+                    return found
             media_ids = None
             if outgoing.image_url:
                 # A retry uploads again; an unattached upload is simply cleaned up by the
@@ -102,3 +117,27 @@ def _detail(exc: Exception) -> str:
     if len(args) >= 2:
         return f"{args[1]} {args[2] if len(args) > 2 else ''}".strip()
     return str(exc)
+
+
+_TAG = re.compile(r"<[^>]+>")
+_SPACE = re.compile(r"\s+")
+
+
+def _plain(text: str) -> str:
+    """Text without markup or any white space, to compare a status's HTML with our text."""
+    return _SPACE.sub("", html.unescape(_TAG.sub(" ", text)))
+
+
+def _find(api: Mastodon, outgoing: Outgoing) -> Published | None:
+    me = api.me()
+    since = (outgoing.drafted_at or dt.datetime.min.replace(tzinfo=dt.UTC)) - dt.timedelta(
+        minutes=5
+    )
+    want = _plain(outgoing.text)
+    for status in api.account_statuses(me["id"], limit=40, exclude_replies=True):
+        created = status.get("created_at")
+        if isinstance(created, dt.datetime) and created.tzinfo is not None and created < since:
+            continue
+        if _plain(str(status.get("content") or "")) == want:
+            return Published(post_id=str(status["id"]), url=status.get("url"), reconciled=True)
+    return None
