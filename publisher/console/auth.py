@@ -68,13 +68,21 @@ def requires(permission: str) -> Callable[[F], F]:
         @functools.wraps(view)
         def inner(*args: Any, **kwargs: Any) -> Any:
             if g.get("user") is None:
-                return redirect(url_for("console.login", next=request.full_path.rstrip("?")))
+                return redirect(url_for("console.login", next=return_path()))
             check(permission)
             return view(*args, **kwargs)
 
         return cast(F, inner)
 
     return wrap
+
+
+def return_path() -> str | None:
+    """Where to go after signing in: this page, if it can be opened again (a form's
+    target cannot: that would be a GET of a POST-only address)."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    return None
 
 
 def idle_limit_seconds() -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import secrets
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -73,7 +74,7 @@ def _open_session() -> Any:
         g.db.commit()
         flash(ended, "info")
         if request.endpoint != "console.login":
-            return redirect(url_for("console.login", next=_safe_next(request.full_path)))
+            return redirect(url_for("console.login", next=_safe_next(auth.return_path())))
     return None
 
 
@@ -89,7 +90,23 @@ def _close_session(_exc: BaseException | None) -> None:
 def _no_store(response: Response) -> Response:
     # Console pages hold names and drafts: keep them out of shared caches and the back button.
     response.headers["Cache-Control"] = "no-store"
+    # Only our own scripts run (the preview script carries this request's nonce), forms post
+    # only here, and no other site may frame the console.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{csp_nonce()}'; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' https: data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    )
     return response
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
 
 
 @bp.errorhandler(Refused)
@@ -105,7 +122,11 @@ def _not_found(_error: Exception) -> Any:
 
 @bp.app_context_processor
 def _console_context() -> dict[str, Any]:
-    return {"current_user": g.get("user"), "may": lambda p: auth.may(g.get("user"), p)}
+    return {
+        "current_user": g.get("user"),
+        "may": lambda p: auth.may(g.get("user"), p),
+        "csp_nonce": csp_nonce,
+    }
 
 
 def _safe_next(target: str | None) -> str | None:

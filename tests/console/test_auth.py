@@ -224,3 +224,21 @@ def test_sign_in_and_out_are_audited(app, officers, session):
         .order_by(AuditEvent.id)
     ).all()
     assert actions == ["user.sign_in", "user.sign_out"]
+
+
+def test_a_form_sent_after_time_out_signs_in_again_to_the_console_home(app, officers):
+    officer = Officer(app)
+    officer.login("approver@council.example")
+    token = officer.token("/console/posts")
+    with officer.client.session_transaction() as s:
+        s["seen"] = time.time() - 31 * 60
+    response = officer.client.post("/console/posts/1/approve", data={"csrf_token": token})
+    assert response.status_code == 302
+    assert response.headers["Location"] == "/console/login"
+
+
+def test_console_pages_carry_a_strict_content_security_policy(sign_in):
+    page = sign_in("editor").get("/console/posts")
+    policy = page.headers["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in policy
+    assert "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
