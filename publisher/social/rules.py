@@ -55,8 +55,14 @@ def urls(text: str) -> list[str]:
     return [m.group(0) for m in URL_RE.finditer(text)]
 
 
+def without_urls(text: str) -> str:
+    """The text with each URL blanked out (same length), so a "#fragment" in a link is not
+    taken for a hashtag."""
+    return URL_RE.sub(lambda m: " " * len(m.group(0)), text)
+
+
 def hashtags(text: str) -> list[str]:
-    return HASHTAG_RE.findall(text)
+    return HASHTAG_RE.findall(without_urls(text))
 
 
 def length(platform: Platform, text: str) -> int:
@@ -114,7 +120,7 @@ def guidance_problems(text: str, image_url: str | None, image_alt: str | None) -
         problems.append(f"Use at most {MAX_HASHTAGS} hashtags. This post has {len(tags)}.")
     if tags:
         # Hashtags belong together at the end, after everything else.
-        tail = text.rstrip()
+        tail = without_urls(text).rstrip()
         for tag in reversed(tags):
             if not tail.endswith("#" + tag):
                 problems.append("Put hashtags together at the end of the post.")

@@ -275,3 +275,30 @@ def test_retry_moves_a_failed_post_back(session: Session, officers: dict[str, Us
     retry(session, officers["approver"], post)
     assert post.state is PostState.APPROVED and post.attempts == 0
     assert post.publish_at is not None and post.publish_at <= utcnow()
+
+
+def test_link_fragment_is_not_a_hashtag() -> None:
+    text = "Open day on Saturday. https://localoffer.example.gov.uk/events#open-day #LocalOffer"
+    shown = preview_text(text)["mastodon"]
+    assert shown["ok"], shown["problems"]
+    from publisher.social.rules import hashtags
+
+    assert hashtags(text) == ["LocalOffer"]
+
+
+def test_slots_keep_local_times_across_clock_changes() -> None:
+    from publisher.models import SocialAccount
+    from publisher.social.slots import slot_times
+
+    account = SocialAccount(slots_per_day=3, quiet_start_minute=21 * 60, quiet_end_minute=7 * 60)
+    for day in (
+        dt.date(2026, 3, 28),
+        dt.date(2026, 3, 29),
+        dt.date(2026, 10, 25),
+        dt.date(2026, 10, 26),
+    ):
+        local = [t.astimezone(LONDON).strftime("%H:%M") for t in slot_times(account, day)]
+        assert local == ["07:00", "11:40", "16:20"], day
+    # Summer time: 07:00 in London is 06:00 UTC; winter: 07:00 UTC.
+    assert slot_times(account, dt.date(2026, 3, 29))[0].hour == 6
+    assert slot_times(account, dt.date(2026, 10, 26))[0].hour == 7

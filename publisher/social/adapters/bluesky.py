@@ -84,7 +84,7 @@ def facets(text: str, link: str | None) -> list[models.AppBskyRichtextFacet.Main
                     features=[models.AppBskyRichtextFacet.Link(uri=url)],
                 )
             )
-    for match in rules.HASHTAG_RE.finditer(text):
+    for match in rules.HASHTAG_RE.finditer(rules.without_urls(text)):
         start = len(text[: match.start()].encode("utf-8"))
         end = len(text[: match.end()].encode("utf-8"))
         out.append(
