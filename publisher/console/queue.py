@@ -20,8 +20,8 @@ from publisher.console.views import bp
 from publisher.models.changes import Change
 from publisher.models.social import Post, PostState, SocialAccount
 from publisher.models.users import User
-from publisher.social import rules
 from publisher.social.errors import NotAllowed, PostInvalid, SocialError
+from publisher.social.slots import HOLDS_SLOT
 
 LONDON = ZoneInfo("Europe/London")
 TABS: list[tuple[PostState, str]] = [
@@ -333,31 +333,41 @@ def calendar() -> Any:
         )
         .order_by(Post.publish_at, Post.id)
     ).all()
+    with_posts = {p.account_id for p in posts}
     accounts = g.db.scalars(
-        select(SocialAccount).where(SocialAccount.active.is_(True)).order_by(SocialAccount.name)
+        select(SocialAccount)
+        .where(SocialAccount.active.is_(True) | SocialAccount.id.in_(with_posts))
+        .order_by(SocialAccount.name, SocialAccount.id)
     ).all()
-    by_day: dict[dt.date, list[dict[str, Any]]] = {d: [] for d in days}
+    now = dt.datetime.now(dt.UTC)
+    # One cell per account and day: its posts, and its slots still free (future ones only).
+    cells: dict[tuple[int, dt.date], list[dict[str, Any]]] = {
+        (a.id, d): [] for a in accounts for d in days
+    }
+    held: set[tuple[int, dt.datetime]] = set()
     for post in posts:
         assert post.publish_at is not None
         local = post.publish_at.astimezone(LONDON)
-        by_day[local.date()].append({"time": local, "post": post})
-    free: dict[dt.date, list[dict[str, Any]]] = {d: [] for d in days}
+        cells[(post.account_id, local.date())].append({"time": local, "post": post})
+        held.add((post.account_id, post.publish_at))
     for account in accounts:
+        if not account.active:
+            continue
         for day in days:
-            held = {p.publish_at for p in posts if p.account_id == account.id}
+            used = sum(1 for item in cells[(account.id, day)] if item["post"].state in HOLDS_SLOT)
+            if used >= account.slots_per_day:
+                continue  # the day is full, as next_free_slot sees it
             for when in social.slot_times(account, day):
-                if when not in held:
-                    free[day].append({"time": when.astimezone(LONDON), "account": account})
-    for day in days:
-        free[day].sort(key=lambda f: f["time"])
+                if when > now and (account.id, when) not in held:
+                    cells[(account.id, day)].append({"time": when.astimezone(LONDON), "post": None})
+    for items in cells.values():
+        items.sort(key=lambda item: item["time"])
     return render_template(
         "web/console/calendar.html",
         days=days,
-        by_day=by_day,
-        free=free,
+        cells=cells,
         accounts=accounts,
         previous=start - dt.timedelta(days=7),
         following=start + dt.timedelta(days=7),
         today=today,
-        limits=rules.LIMITS,
     )

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from publisher.db import utcnow
 from publisher.models import AppSetting, AuditEvent, Post, PostState
+from publisher.social import slot_times
 from tests.console.conftest import drafted_post
 
 LONDON = ZoneInfo("Europe/London")
@@ -266,9 +267,19 @@ def test_calendar_shows_what_goes_out_when(sign_in, draft, session, account):
     local = post.publish_at.astimezone(LONDON)
     start = dt.datetime.now(LONDON).date()
     page = approver.get(f"/console/calendar?start={start.isoformat()}").get_data(as_text=True)
-    assert local.strftime("%A %-d %B") in page
-    assert f"<strong>{local.strftime('%H:%M')}</strong>, Council Mastodon" in page
-    assert "Free slots:" in page
+    assert local.strftime("%a %-d %b") in page
+    assert f"<strong>{local.strftime('%H:%M')}</strong> approved:" in page
+    assert f'href="/console/posts/{post.id}"' in page
+    # The approved post holds its slot; the day's other slots are still offered.
+    day_slots = slot_times(account, local.date())
+    free = [t for t in day_slots if t != post.publish_at and t > utcnow()]
+    for when in free:
+        assert f"{when.astimezone(LONDON).strftime('%H:%M')} free slot" in page
+    week = [start + dt.timedelta(days=i) for i in range(7)]
+    expected_free = [
+        t for d in week for t in slot_times(account, d) if t > utcnow() and t != post.publish_at
+    ]
+    assert page.count("free slot</li>") == len(expected_free)
 
 
 def test_unknown_post_is_404(sign_in):
