@@ -259,7 +259,12 @@ def draft_for_changes(session: Session, change_ids: Iterable[int]) -> list[int]:
                 )
             )
         )
-        mine = [(c, k) for c, k in todo if c.id not in done]
+        # A newly added account starts from its own start, not with a backlog of old news.
+        mine = [
+            (c, k)
+            for c, k in todo
+            if c.id not in done and (c.occurred_at is None or c.occurred_at >= account.created_at)
+        ]
         for kind, changes in _groups(account, mine):
             post = _draft_one(session, account, kind, changes)
             if post is not None:

@@ -191,3 +191,25 @@ def test_posts_withdrawn_when_entry_removed_or_stale(
     ]
     assert all(e.note and "Withdrawn automatically" in e.note for e in events)
     assert session.scalar(select(func.count()).select_from(AuditEvent)) >= 3
+
+
+def test_new_account_gets_no_backlog(session: Session) -> None:
+    import datetime as dt
+
+    from publisher.db import utcnow
+
+    source = make_source(session)
+    old = record_change(
+        session,
+        make_entry(session, source, "o", "Older News"),
+        ChangeKind.ADDED,
+        occurred_at=utcnow() - dt.timedelta(days=2),
+    )
+    session.commit()
+    make_account(session, Platform.MASTODON)
+    session.commit()
+    new = record_change(session, make_entry(session, source, "n", "Newer News"), ChangeKind.ADDED)
+    session.commit()
+    sweep()
+    assert [p.change_ids for p in posts(session)] == [[new.id]]
+    assert draft_posts([old.id]) == []
