@@ -15,17 +15,18 @@ withdrawn; a failed post can be retried (back to approved), the one way back.
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from publisher.audit import record
 from publisher.db import utcnow
 from publisher.models.audit import AuditEvent
 from publisher.models.settings import AppSetting
-from publisher.models.social import Post, PostState
+from publisher.models.social import Post, PostChange, PostState
 from publisher.models.users import Role, User
 from publisher.social import rules
 from publisher.social.errors import NotAllowed, PostInvalid, SocialError, WrongState
@@ -327,6 +328,51 @@ def withdraw(
         note=reason,
     )
     return post
+
+
+def redraft(session: Session, actor: User | None, post: Post) -> Post:
+    """A new draft copied from a rejected or withdrawn post, so it can be fixed and sent
+    after all (states never move back: the old post stays as it was). The changes it
+    announces move to the new draft, so automatic withdrawal follows them."""
+    actor = _allow(actor, EDITORS, "redraft posts")
+    _state(post, (PostState.REJECTED, PostState.WITHDRAWN), "redraft")
+    copy = Post(
+        account_id=post.account_id,
+        state=PostState.DRAFT,
+        kind=post.kind,
+        group_key=f"{post.group_key}:redraft:{post.id}"[-100:],
+        text=post.text,
+        link=post.link,
+        hashtags=list(post.hashtags or []),
+        link_title=post.link_title,
+        link_description=post.link_description,
+        image_url=post.image_url,
+        image_alt=post.image_alt,
+        change_ids=list(post.change_ids or []),
+        entry_refs=list(post.entry_refs or []),
+        idempotency_key=uuid.uuid4().hex,
+        created_at=utcnow(),
+        updated_at=utcnow(),
+    )
+    session.add(copy)
+    session.flush()
+    session.execute(
+        update(PostChange)
+        .where(PostChange.post_id == post.id)
+        .values(post_id=copy.id)
+        .execution_options(synchronize_session=False)
+    )
+    record(
+        session,
+        actor,
+        "social_post.redraft",
+        "social_post",
+        copy.id,
+        None,
+        post_view(copy),
+        note=f"Redrafted from post {post.id}.",
+    )
+    return copy
 
 
 def preview_text(

@@ -302,3 +302,25 @@ def test_slots_keep_local_times_across_clock_changes() -> None:
     # Summer time: 07:00 in London is 06:00 UTC; winter: 07:00 UTC.
     assert slot_times(account, dt.date(2026, 3, 29))[0].hour == 6
     assert slot_times(account, dt.date(2026, 10, 26))[0].hour == 7
+
+
+def test_redraft_a_rejected_post(session: Session, officers: dict[str, User]) -> None:
+    from publisher.models import PostChange
+    from publisher.social import redraft
+
+    account = make_account(session, Platform.MASTODON)
+    post = drafted_post(session, account)
+    with pytest.raises(WrongState, match="it is a draft"):
+        redraft(session, officers["editor"], post)
+    reject(session, officers["approver"], post, "Spell the name as the provider does.")
+    session.commit()
+    copy = redraft(session, officers["editor"], post)
+    session.commit()
+    assert copy.id != post.id and copy.state is PostState.DRAFT
+    assert copy.text == post.text and copy.idempotency_key != post.idempotency_key
+    assert post.state is PostState.REJECTED
+    links = session.scalars(select(PostChange.post_id)).all()
+    assert links == [copy.id]
+    edit_post(session, officers["editor"], copy, text=copy.text.replace("Sunny", "SUNNY"))
+    approve(session, officers["approver"], copy)
+    assert copy.state is PostState.APPROVED
