@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from publisher import social
 from publisher.console.auth import Refused, requires
 from publisher.console.views import bp
+from publisher.models.audit import AuditEvent
 from publisher.models.changes import Change
 from publisher.models.social import Post, PostState, SocialAccount
 from publisher.models.users import User
@@ -34,6 +35,15 @@ TABS: list[tuple[PostState, str]] = [
     (PostState.WITHDRAWN, "Withdrawn"),
 ]
 PAGE = 100
+ACTION_WORDS = {
+    "social_post.edit": "edited it",
+    "social_post.submit": "sent it for approval",
+    "social_post.approve": "approved it",
+    "social_post.reject": "rejected it",
+    "social_post.schedule": "scheduled it",
+    "social_post.retry": "asked to try again",
+    "social_post.withdraw": "withdrew it",
+}
 
 
 def _post_or_404(post_id: int) -> Post:
@@ -144,6 +154,12 @@ def _render_post(
         ),
         two_person=social.two_person_rule_on(g.db),
         changes=_changes_of(post),
+        history=g.db.scalars(
+            select(AuditEvent)
+            .where(AuditEvent.object_type == "social_post", AuditEvent.object_id == str(post.id))
+            .order_by(AuditEvent.at, AuditEvent.id)
+        ).all(),
+        action_words=ACTION_WORDS,
     ), status
 
 

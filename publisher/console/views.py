@@ -356,16 +356,44 @@ def sources_page() -> Any:
 @requires("admin")
 def audit_page() -> Any:
     page = max(1, request.args.get("page", 1, type=int) or 1)
+    filters = _audit_filters()
     events = g.db.scalars(
         select(AuditEvent)
+        .where(*filters)
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .offset((page - 1) * AUDIT_PAGE)
         .limit(AUDIT_PAGE + 1)
     ).all()
     more = len(events) > AUDIT_PAGE
     return render_template(
-        "web/console/audit.html", events=events[:AUDIT_PAGE], page=page, more=more
+        "web/console/audit.html",
+        events=events[:AUDIT_PAGE],
+        page=page,
+        more=more,
+        query={
+            k: v
+            for k in ("actor", "action", "object_type", "object_id")
+            if (v := request.args.get(k, "").strip())
+        },
     )
+
+
+def _audit_filters() -> list[Any]:
+    """Narrow the log by who, what, and which object (each optional, exact match)."""
+    filters: list[Any] = []
+    actor = request.args.get("actor", "").strip().lower()
+    if actor:
+        filters.append(AuditEvent.actor_email == actor)
+    action = request.args.get("action", "").strip()
+    if action:
+        filters.append(AuditEvent.action == action)
+    object_type = request.args.get("object_type", "").strip()
+    if object_type:
+        filters.append(AuditEvent.object_type == object_type)
+    object_id = request.args.get("object_id", "").strip()
+    if object_id:
+        filters.append(AuditEvent.object_id == object_id)
+    return filters
 
 
 @bp.get("/admin/audit.csv")
@@ -378,7 +406,9 @@ def audit_csv() -> Any:
     writer.writerow(
         ["id", "at", "actor", "action", "object type", "object id", "before", "after", "note"]
     )
-    for e in g.db.scalars(select(AuditEvent).order_by(AuditEvent.at, AuditEvent.id)):
+    for e in g.db.scalars(
+        select(AuditEvent).where(*_audit_filters()).order_by(AuditEvent.at, AuditEvent.id)
+    ):
         writer.writerow(
             [
                 e.id,

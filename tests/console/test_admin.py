@@ -200,3 +200,18 @@ def test_cli_sets_a_new_password(db, app, session, officers):
     assert missing.exit_code == 1 and "There is no account for nobody@council.example" in (
         missing.output
     )
+
+
+def test_audit_log_can_be_narrowed_and_exported_narrowed(sign_in, draft, session, account):
+    approver = sign_in("approver")
+    approver.post(f"/console/posts/{draft.id}/approve", {})
+    admin = sign_in("admin")
+    page = admin.get(f"/console/admin/audit?object_type=social_post&object_id={draft.id}").get_data(
+        as_text=True
+    )
+    assert "social_post.approve" in page
+    assert "user.create" not in page and "user.sign_in" not in page
+    response = admin.get("/console/admin/audit.csv?actor=approver@council.example")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {r["action"] for r in rows} == {"user.sign_in", "social_post.approve"}
+    assert {r["actor"] for r in rows} == {"approver@council.example"}
