@@ -308,4 +308,4 @@ def test_post_page_says_what_the_post_is_about(sign_in, draft):
 def test_post_page_shows_its_history_to_every_role(sign_in, draft):
     sign_in("approver").post(f"/console/posts/{draft.id}/reject", {"reason": "Not now."})
     page = sign_in("editor").get(f"/console/posts/{draft.id}").get_data(as_text=True)
-    assert "approver@council.example rejected it ("Not now.")." in page
+    assert 'approver@council.example rejected it ("Not now.").' in page
