@@ -215,3 +215,48 @@ def test_audit_log_can_be_narrowed_and_exported_narrowed(sign_in, draft, session
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert {r["action"] for r in rows} == {"user.sign_in", "social_post.approve"}
     assert {r["actor"] for r in rows} == {"approver@council.example"}
+
+
+def test_account_slots_change_and_blank_credentials_keep_the_saved_ones(sign_in, session, account):
+    from publisher.social import credentials
+
+    admin = sign_in("admin")
+    response = admin.post(
+        f"/console/admin/accounts/{account.id}",
+        {
+            "slots_per_day": "5",
+            "quiet_start": "22:30",
+            "quiet_end": "06:00",
+            "active": "yes",
+            "access_token": "",
+        },
+        page="/console/admin/accounts",
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    changed = session.get(SocialAccount, account.id)
+    assert (changed.slots_per_day, changed.quiet_start_minute, changed.quiet_end_minute) == (
+        5,
+        22 * 60 + 30,
+        6 * 60,
+    )
+    assert credentials(changed) == {"access_token": "mastodon-secret-token-123456"}
+    bad = admin.post(
+        f"/console/admin/accounts/{account.id}",
+        {"slots_per_day": "5", "quiet_start": "25:00", "quiet_end": "06:00", "active": "yes"},
+        page="/console/admin/accounts",
+        follow_redirects=True,
+    )
+    assert "Quiet hours start: enter a time like 21:00." in bad.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(SocialAccount, account.id).quiet_start_minute == 22 * 60 + 30
+    assert (
+        sign_in("approver")
+        .post(
+            f"/console/admin/accounts/{account.id}",
+            {"slots_per_day": "9"},
+            page="/console/posts",
+        )
+        .status_code
+        == 403
+    )
