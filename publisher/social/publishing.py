@@ -105,11 +105,14 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
     post = session.get(Post, item.post_id, populate_existing=True)
     if post is None or post.claim_token != item.token or post.state not in DUE_STATES:
         return None
-    if withdraw_for_gone_entries(session, [post.id]):
+    maybe_sent = post.publish_started_at is not None
+    # Once an attempt may have reached the platform, see it through (the adapter finds the
+    # earlier copy) rather than withdraw a post that may already be public.
+    if not maybe_sent and withdraw_for_gone_entries(session, [post.id]):
         session.commit()
         return None
     result = check_post(post)
-    if not result.ok:
+    if not result.ok and not maybe_sent:
         _fail(session, post, "The post breaks a rule: " + " ".join(result.problems))
         session.commit()
         return None
@@ -119,7 +122,6 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         _fail(session, post, str(exc))
         session.commit()
         return None
-    maybe_sent = post.publish_started_at is not None
     if post.account.platform is Platform.BLUESKY and not post.platform_rkey:
         post.platform_rkey = new_tid()
     post.publish_started_at = post.publish_started_at or now

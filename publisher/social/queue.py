@@ -312,6 +312,12 @@ def withdraw(
         actor = _allow(actor, APPROVERS, "withdraw posts")
     _state(post, (*PENDING, PostState.FAILED), "withdraw")
     reason = (reason or "").strip() or "Withdrawn."
+    if post.publish_started_at is not None:
+        # An attempt was made and its outcome is unknown (a timeout, say).
+        reason += (
+            " Note: a publishing attempt was made and may have reached "
+            f"{post.account.name}; check the account and delete the post there if it is up."
+        )
     before = post_view(post)
     post.state, post.withdrawn_reason = PostState.WITHDRAWN, reason[:MAX_REASON]
     post.claimed_until, post.claim_token = None, None

@@ -439,3 +439,26 @@ def test_mastodon_not_found_after_key_expired_posts_once(
         assert begin(s, item, now) is not None
     assert publish_due(now=now + dt.timedelta(hours=2)) == {"published": 1}
     assert len(mastodon.posts) == 1
+
+
+def test_post_that_may_be_out_is_seen_through_not_withdrawn(
+    session: Session, officers: dict[str, User], facebook: Fake
+) -> None:
+    from publisher.models import Entry
+
+    account = facebook_account(session, facebook)
+    (post,) = approved(session, account, officers["approver"])
+    facebook.delay_after_accept = 1.5  # accepted, but the answer is too late
+    now = due(post)
+    assert publish_due(now=now) == {"retry": 1}
+    facebook.delay_after_accept = 0
+    entry = session.get(Entry, post.entry_refs[0]["entry_pk"])
+    assert entry is not None
+    entry.stale = True
+    session.commit()
+    later = reload(session, post).claimed_until + dt.timedelta(seconds=1)  # type: ignore[operator]
+    assert publish_due(now=later) == {"published": 1}
+    post = reload(session, post)
+    assert post.state is PostState.PUBLISHED
+    assert post.platform_post_id == facebook.posts[0]["id"]
+    assert len(facebook.posts) == 1
