@@ -18,11 +18,11 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from publisher.changes import page_url
-from publisher.models import Change, Entry, Source
+from publisher.models import Change, ChangeKind, Entry, Source
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -38,6 +38,8 @@ class StaleEntry:
     email: str | None
     link: str | None
     days_since_assured: int | None
+    # When the crawl last marked it stale (None if the log has no such change).
+    stale_since: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -57,6 +59,15 @@ def stale_entries(session: Session, today: dt.date | None = None) -> list[StaleE
         .join(Source, Source.id == Entry.source_id)
         .where(Entry.present.is_(True), Entry.stale.is_(True))
     ).all()
+    since = dict(
+        session.execute(
+            select(Change.entry_pk, func.max(Change.occurred_at))
+            .where(Change.kind == ChangeKind.BECAME_STALE)
+            .group_by(Change.entry_pk)
+        )
+        .tuples()
+        .all()
+    )
     result = [
         StaleEntry(
             entry_pk=entry.id,
@@ -68,6 +79,7 @@ def stale_entries(session: Session, today: dt.date | None = None) -> list[StaleE
             email=entry.email,
             link=page_url(source, entry.entry_id, entry.url),
             days_since_assured=(today - entry.assured_date).days if entry.assured_date else None,
+            stale_since=since.get(entry.id),
         )
         for entry, source in rows
     ]
@@ -88,6 +100,7 @@ def stale_csv(entries: Iterable[StaleEntry]) -> str:
             "organisation",
             "email",
             "link",
+            "stale since",
         ]
     )
     for e in entries:
@@ -101,6 +114,7 @@ def stale_csv(entries: Iterable[StaleEntry]) -> str:
                 _cell(e.organisation or ""),
                 _cell(e.email or ""),
                 _cell(e.link or ""),
+                e.stale_since.astimezone(LONDON).date().isoformat() if e.stale_since else "",
             ]
         )
     return out.getvalue()

@@ -208,6 +208,7 @@ def stale_report() -> Any:
         points=points,
         top=top,
         stale_after_days=get_settings().stale_after_days,
+        london=LONDON,
     )
 
 

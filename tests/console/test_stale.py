@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import itertools
 
-from publisher.console.stale import history, stale_entries
+from publisher.console.stale import LONDON, history, stale_entries
 from publisher.db import utcnow
 from publisher.models import ChangeKind
 from tests.factories import make_entry, make_source, record_change
@@ -62,10 +62,13 @@ def test_stale_list_and_page(session, sign_in):
     assert [e.name for e in entries] == ["Old Swim Club"]
     assert entries[0].link == "https://localoffer.example.gov.uk/services/s1"
     assert entries[0].days_since_assured == 500
+    assert entries[0].stale_since is not None
+    assert utcnow() - entries[0].stale_since > dt.timedelta(days=20)
     page = sign_in("editor").get("/console/stale").get_data(as_text=True)
     assert "1 entry needs checking." in page
     assert '<a href="https://localoffer.example.gov.uk/services/s1">Old Swim Club</a>' in page
     assert "swim@example.org" in page and "Swim Trust" in page
+    assert entries[0].stale_since.astimezone(LONDON).strftime("%-d %B %Y") in page
     assert "Entries at the end of each week" in page
 
 
@@ -80,4 +83,5 @@ def test_stale_csv(session, sign_in):
     assert rows[1][0] == "Old Swim Club"
     assert rows[1][5].startswith("'=")  # never a live formula in a spreadsheet
     assert rows[1][6] == "swim@example.org"
+    assert rows[0][8] == "stale since" and rows[1][8] != ""
     assert len(rows) == 2
