@@ -193,6 +193,31 @@ def home() -> Any:
     return redirect(url_for("console.queue"))
 
 
+@bp.route("/account", methods=["GET", "POST"])
+@requires("view")
+def own_account() -> Any:
+    """Any officer can change their own password (they must know the current one)."""
+    error = None
+    if request.method == "POST":
+        if not users.verify(g.user, request.form.get("current_password", "")):
+            error = "Your current password is wrong. Nothing was changed."
+        elif request.form.get("new_password", "") != request.form.get("confirm_password", ""):
+            error = "The two new passwords are not the same. Nothing was changed."
+        else:
+            try:
+                users.set_password(g.db, g.user, request.form.get("new_password", ""), g.user)
+            except users.UserError as exc:
+                g.db.rollback()
+                error = f"{exc} Nothing was changed."
+            else:
+                # Keep this session; every other one ends (the password tag changed).
+                auth.sign_in(g.user)
+                g.db.commit()
+                flash("Your password is changed. You are signed out everywhere else.", "success")
+                return redirect(url_for("console.own_account"))
+    return render_template("web/console/account.html", error=error), (400 if error else 200)
+
+
 # --- Stale entries ------------------------------------------------------------------------
 
 

@@ -242,3 +242,34 @@ def test_console_pages_carry_a_strict_content_security_policy(sign_in):
     policy = page.headers["Content-Security-Policy"]
     assert "script-src 'self' 'nonce-" in policy
     assert "frame-ancestors 'none'" in policy and "form-action 'self'" in policy
+
+
+def test_officer_changes_own_password_and_other_sessions_end(app, officers, sign_in):
+    here = sign_in("editor")
+    elsewhere = sign_in("editor")
+    wrong = here.post(
+        "/console/account",
+        {"current_password": "nope", "new_password": "x" * 14, "confirm_password": "x" * 14},
+        page="/console/account",
+    )
+    assert wrong.status_code == 400
+    assert "Your current password is wrong" in wrong.get_data(as_text=True)
+    short = here.post(
+        "/console/account",
+        {"current_password": PASSWORD, "new_password": "short", "confirm_password": "short"},
+        page="/console/account",
+    )
+    assert "at least 12 characters" in short.get_data(as_text=True)
+    done = here.post(
+        "/console/account",
+        {
+            "current_password": PASSWORD,
+            "new_password": "my new pass phrase",
+            "confirm_password": "my new pass phrase",
+        },
+        page="/console/account",
+    )
+    assert done.status_code == 302
+    assert here.get("/console/posts").status_code == 200
+    assert elsewhere.get("/console/posts").status_code == 302
+    assert Officer(app).login("editor@council.example", "my new pass phrase").status_code == 302

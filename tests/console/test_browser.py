@@ -151,6 +151,7 @@ def test_every_console_page_is_accessible(browser, live_app, session, officers, 
         "/console/admin/sources",
         "/console/admin/settings",
         "/console/admin/audit",
+        "/console/account",
     ]
     for path in paths:
         response = page.goto(server.url + path)
