@@ -120,7 +120,7 @@ def _not_found(_error: Exception) -> Any:
     return render_template("web/console/not_found.html"), 404
 
 
-@bp.app_context_processor
+@bp.context_processor
 def _console_context() -> dict[str, Any]:
     return {
         "current_user": g.get("user"),
