@@ -112,6 +112,12 @@ def guidance_problems(text: str, image_url: str | None, image_alt: str | None) -
     if not text.strip():
         problems.append("The post is empty. Write what you want to say.")
         return problems
+    words = HASHTAG_RE.sub(" ", without_urls(text))
+    if not regex.search(r"[\p{L}\p{N}]", words):
+        problems.append(
+            "Say what the post is about in words: emoji or a bare link do not carry the "
+            "meaning for everyone (screen readers read emoji by their names)."
+        )
     found = urls(text)
     if len(found) > 1:
         problems.append(f"Use one link only. This post has {len(found)}.")

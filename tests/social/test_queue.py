@@ -153,11 +153,11 @@ def test_platform_counts_at_the_limit(platform: Platform, text: str, count: int)
 
 def test_bluesky_byte_limit() -> None:
     # Few graphemes, but each is a 25-byte emoji sequence: 3,000 bytes is the real limit.
-    assert preview_text("👨‍👩‍👧‍👦" * 120)["bluesky"]["ok"]
-    text = "👨‍👩‍👧‍👦" * 121
+    assert preview_text("Families " + "👨‍👩‍👧‍👦" * 119)["bluesky"]["ok"]
+    text = "Families " + "👨‍👩‍👧‍👦" * 120
     shown = preview_text(text)["bluesky"]
-    assert shown["count"] == 121
-    assert shown["bytes"] == 25 * 121
+    assert shown["count"] == 9 + 120
+    assert shown["bytes"] == 9 + 25 * 120
     assert any("bytes, the limit is 3000" in p for p in shown["problems"])
 
 
@@ -324,3 +324,10 @@ def test_redraft_a_rejected_post(session: Session, officers: dict[str, User]) ->
     edit_post(session, officers["editor"], copy, text=copy.text.replace("Sunny", "SUNNY"))
     approve(session, officers["approver"], copy)
     assert copy.state is PostState.APPROVED
+
+
+def test_emoji_alone_do_not_carry_the_meaning() -> None:
+    shown = preview_text("🎉🎨🧒 https://localoffer.example.gov.uk/services/1 #LocalOffer")
+    assert not shown["mastodon"]["ok"]
+    assert shown["mastodon"]["problems"][0].startswith("Say what the post is about in words")
+    assert preview_text("Painting club 🎨 https://localoffer.example.gov.uk/x")["x"]["ok"]
