@@ -194,8 +194,18 @@ def post_save(post_id: int) -> Any:
     if action == "check":
         # Without JavaScript, "Check" shows the counts and problems without saving.
         return _render_post(post, text=text, image_url=image_url, image_alt=image_alt)
+    changed = (
+        text.replace("\r\n", "\n").strip() != post.text
+        or (image_url.strip() or None) != post.image_url
+        or (image_alt.strip() or None) != post.image_alt
+    )
     try:
-        social.edit_post(g.db, g.user, post, text=text, image_url=image_url, image_alt=image_alt)
+        # Only a real change counts as an edit: saving unchanged text must not make the
+        # officer its editor (which, under the two-person rule, would stop them approving).
+        if changed:
+            social.edit_post(
+                g.db, g.user, post, text=text, image_url=image_url, image_alt=image_alt
+            )
         if action == "submit":
             social.submit(g.db, g.user, post)
     except SocialError as exc:
@@ -207,7 +217,10 @@ def post_save(post_id: int) -> Any:
             post, text=text, image_url=image_url, image_alt=image_alt, problems=problems, status=400
         )
     g.db.commit()
-    flash("Saved and sent for approval." if action == "submit" else "Saved.", "success")
+    if action == "submit":
+        flash("Saved and sent for approval." if changed else "Sent for approval.", "success")
+    else:
+        flash("Saved." if changed else "Nothing had changed, so nothing was saved.", "success")
     return redirect(url_for("console.post_edit", post_id=post.id))
 
 

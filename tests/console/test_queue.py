@@ -309,3 +309,21 @@ def test_post_page_shows_its_history_to_every_role(sign_in, draft):
     sign_in("approver").post(f"/console/posts/{draft.id}/reject", {"reason": "Not now."})
     page = sign_in("editor").get(f"/console/posts/{draft.id}").get_data(as_text=True)
     assert 'approver@council.example rejected it ("Not now.").' in page
+
+
+def test_saving_unchanged_text_is_not_an_edit(sign_in, draft, session):
+    approver = sign_in("approver")
+    response = approver.post(
+        f"/console/posts/{draft.id}", {"text": draft.text + "\r\n"}, follow_redirects=True
+    )
+    assert "Nothing had changed, so nothing was saved." in response.get_data(as_text=True)
+    assert fresh(session, draft).edited_by_id is None
+    assert audit_count(session, "social_post.edit") == 0
+
+
+def test_only_drafts_can_be_edited(sign_in, draft, session):
+    sign_in("approver").post(f"/console/posts/{draft.id}/approve", {})
+    response = sign_in("editor").post(f"/console/posts/{draft.id}", {"text": "Changed text."})
+    assert response.status_code == 400
+    assert "You cannot edit this post: it is approved." in response.get_data(as_text=True)
+    assert fresh(session, draft).text != "Changed text."
