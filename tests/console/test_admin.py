@@ -260,3 +260,15 @@ def test_account_slots_change_and_blank_credentials_keep_the_saved_ones(sign_in,
         .status_code
         == 403
     )
+
+
+def test_cli_asks_for_the_password_twice(db, session):
+    result = CliRunner().invoke(
+        main,
+        ["users", "add", "asked@council.example", "--role", "editor"],
+        input="typed at the prompt\ntyped at the prompt\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Added asked@council.example as editor." in result.output
+    user = session.scalars(select(User).where(User.email == "asked@council.example")).one()
+    assert "typed at the prompt" not in user.password_hash
