@@ -77,4 +77,7 @@ beat_schedule = {
         "task": "publisher.feeds.rebuild_feeds",
         "schedule": 60.0,
     },
+    # Social posts are rows with publish_at, polled here; never far-future ETAs.
+    "social-publish-due": {"task": "publisher.social.publish_due", "schedule": 60.0},
+    "social-sweep": {"task": "publisher.social.sweep", "schedule": 300.0},
 }

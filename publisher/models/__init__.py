@@ -4,6 +4,7 @@ Importing this package registers every table on ``Base.metadata`` (Alembic and t
 test fixtures rely on that).
 """
 
+from publisher.models.audit import AuditEvent
 from publisher.models.changes import Change, ChangeKind
 from publisher.models.editions import (
     Delivery,
@@ -26,8 +27,14 @@ from publisher.models.subscribers import (
     SubscriberStatus,
     Suppression,
 )
+from publisher.models.logins import LoginAttempt
+from publisher.models.settings import AppSetting
+from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
+from publisher.models.users import Role, User
 
 __all__ = [
+    "AppSetting",
+    "AuditEvent",
     "Change",
     "ChangeKind",
     "ConsentRecord",
@@ -45,10 +52,18 @@ __all__ = [
     "Entry",
     "Frequency",
     "FeedDocument",
+    "LoginAttempt",
+    "Platform",
+    "Post",
+    "PostChange",
+    "PostState",
     "QuarantinedRecord",
+    "Role",
+    "SocialAccount",
     "Source",
     "SourceKind",
     "Subscriber",
     "SubscriberStatus",
     "Suppression",
+    "User",
 ]

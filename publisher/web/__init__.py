@@ -54,6 +54,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
         app.register_blueprint(demo.bp)
 
+    from publisher import console
+
+    console.register(app)
+
     @app.context_processor
     def _site() -> dict[str, Any]:
         return {"council_name": app.config["COUNCIL_NAME"]}

@@ -1,0 +1,68 @@
+"""Write to the audit log. Every area calls ``record`` in the same transaction as the change
+it describes, so that the log and the data can never disagree."""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from publisher.db import utcnow
+from publisher.models.audit import AuditEvent
+from publisher.models.users import User
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready copy of a before/after value (dates, enums and sets appear in posts)."""
+    if isinstance(value, dict):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [_plain(v) for v in value]
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    if isinstance(value, enum.Enum):
+        return value.value
+    return value
+
+
+def record(
+    session: Session,
+    actor: User | int | None,
+    action: str,
+    obj_type: str,
+    obj_id: object,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    note: str | None = None,
+) -> AuditEvent:
+    """Add one audit event to ``session`` (the caller commits).
+
+    ``actor`` is the user who acted, their id, or None when the service acted on its own
+    (say, withdrawing a draft whose entry went stale). ``before`` and ``after`` are the
+    parts of the object that matter, as dicts; secrets must never be passed in.
+    """
+    actor_id: int | None
+    actor_email: str | None = None
+    if isinstance(actor, User):
+        actor_id, actor_email = actor.id, actor.email
+    elif actor is None:
+        actor_id = None
+    else:
+        actor_id = int(actor)
+        user = session.get(User, actor_id)
+        actor_email = user.email if user is not None else None
+    event = AuditEvent(
+        actor_id=actor_id,
+        actor_email=actor_email,
+        action=action,
+        object_type=obj_type,
+        object_id=None if obj_id is None else str(obj_id),
+        before=_plain(before) if before is not None else None,
+        after=_plain(after) if after is not None else None,
+        note=note,
+        at=utcnow(),
+    )
+    session.add(event)
+    return event

@@ -1,0 +1,182 @@
+"""Who is signed in, what their role lets them do, idle time-outs and sign-in throttling.
+
+The Flask session cookie (signed with the app's secret key) holds the user's id and the
+time of their last request; the user row is read again on every request, so that a
+deactivated account or a changed role takes effect at once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hashlib
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
+
+from flask import current_app, g, redirect, request, session, url_for
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from publisher.db import utcnow
+from publisher.models.logins import LoginAttempt
+from publisher.models.users import Role, User
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+# What each role may do. Roles build on each other (an approver can also edit, an admin can
+# do everything), but an editor can never approve and only an admin manages the service.
+PERMISSIONS: dict[str, frozenset[Role]] = {
+    "view": frozenset({Role.EDITOR, Role.APPROVER, Role.ADMIN}),
+    "edit": frozenset({Role.EDITOR, Role.APPROVER, Role.ADMIN}),
+    "approve": frozenset({Role.APPROVER, Role.ADMIN}),
+    "admin": frozenset({Role.ADMIN}),
+}
+# Shown on the 403 page: what the officer tried, who may do it.
+REFUSALS: dict[str, str] = {
+    "view": "You need to sign in to see this page.",
+    "edit": "Only editors, approvers and admins can edit posts.",
+    "approve": "Only approvers and admins can approve, reject, schedule or retry posts.",
+    "admin": "Only admins can manage users, social media accounts, sources and settings "
+    "or read the audit log.",
+}
+
+
+class Refused(Exception):
+    """An action the signed-in user may not take. Turned into a 403 page with the message."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+def may(user: User | None, permission: str) -> bool:
+    return user is not None and user.active and user.role in PERMISSIONS[permission]
+
+
+def check(permission: str) -> None:
+    """Raise Refused unless the signed-in user holds ``permission``."""
+    user: User | None = g.get("user")
+    if not may(user, permission):
+        raise Refused(REFUSALS[permission])
+
+
+def requires(permission: str) -> Callable[[F], F]:
+    """View decorator: sign-in needed, then ``permission``; else a clear 403 page."""
+
+    def wrap(view: F) -> F:
+        @functools.wraps(view)
+        def inner(*args: Any, **kwargs: Any) -> Any:
+            if g.get("user") is None:
+                return redirect(url_for("console.login", next=return_path()))
+            check(permission)
+            return view(*args, **kwargs)
+
+        return cast(F, inner)
+
+    return wrap
+
+
+def return_path() -> str | None:
+    """Where to go after signing in: this page, if it can be opened again (a form's
+    target cannot: that would be a GET of a POST-only address)."""
+    if request.method == "GET":
+        return request.full_path.rstrip("?")
+    return None
+
+
+def idle_limit_seconds() -> int:
+    return int(current_app.config.get("CONSOLE_IDLE_MINUTES", 30)) * 60
+
+
+def max_session_seconds() -> int:
+    return int(current_app.config.get("CONSOLE_MAX_SESSION_HOURS", 12)) * 3600
+
+
+def password_tag(user: User) -> str:
+    """A short digest of the password hash: changing the password ends every other session.
+    A digest, because the session cookie is signed, not encrypted, and anyone holding it
+    could read it; the hash itself must never be there."""
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def load_user(db: Session) -> str | None:
+    """Set ``g.user`` from the session. Returns a message when the session just ended."""
+    g.user = None
+    user_id = session.get("uid")
+    if user_id is None:
+        return None
+    now = time.time()
+    seen = float(session.get("seen", 0))
+    if now - float(session.get("since", 0)) > max_session_seconds():
+        session.clear()
+        return "You were signed out because you have been signed in for a long time. Sign in again."
+    if now - seen > idle_limit_seconds():
+        session.clear()
+        minutes = idle_limit_seconds() // 60
+        return f"You were signed out because you did nothing for {minutes} minutes. Sign in again."
+    user = db.get(User, int(user_id))
+    if user is None or not user.active or session.get("pw") != password_tag(user):
+        # Deactivated, or the password changed since this session began.
+        session.clear()
+        return "Your session has ended. Sign in again."
+    g.user = user
+    session["seen"] = now
+    return None
+
+
+def sign_in(user: User) -> None:
+    # A fresh session on sign-in, so that a cookie planted before sign-in is worth nothing.
+    session.clear()
+    session["uid"] = user.id
+    session["since"] = session["seen"] = time.time()
+    session["pw"] = password_tag(user)
+    user.last_login_at = utcnow()
+
+
+def sign_out() -> None:
+    session.clear()
+
+
+def client_address() -> str:
+    return (request.remote_addr or "unknown")[:64]
+
+
+def too_many_failures(db: Session, email: str, address: str) -> bool:
+    """True when this email or this address has failed too often lately."""
+    cfg = current_app.config
+    window = dt.timedelta(minutes=int(cfg.get("CONSOLE_LOGIN_WINDOW_MINUTES", 15)))
+    since = utcnow() - window
+    # Failures before this email's last good sign-in no longer count against it.
+    last_good = db.scalar(
+        select(func.max(LoginAttempt.at)).where(
+            LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
+        )
+    )
+    email_since = max(since, last_good) if last_good is not None else since
+    per_email = int(cfg.get("CONSOLE_LOGIN_MAX_FAILURES", 5))
+    per_address = int(cfg.get("CONSOLE_LOGIN_MAX_FAILURES_PER_ADDRESS", 20))
+    failed = LoginAttempt.succeeded.is_(False)
+    by_email = db.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.email == email, failed, LoginAttempt.at > email_since)
+    )
+    by_address = db.scalar(
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.address == address, failed, LoginAttempt.at >= since)
+    )
+    return (by_email or 0) >= per_email or (by_address or 0) >= per_address
+
+
+def note_attempt(db: Session, email: str, address: str, succeeded: bool) -> None:
+    db.add(LoginAttempt(email=email[:320], address=address, succeeded=succeeded, at=utcnow()))
+    if succeeded:
+        # Attempts matter only for the throttling window; a day is plenty to keep.
+        db.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - dt.timedelta(days=1)))
+
+
+def forbid(message: str) -> None:
+    """Stop the request with a 403 and ``message`` (for refusals found inside a view)."""
+    raise Refused(message)

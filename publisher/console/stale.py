@@ -1,0 +1,180 @@
+"""The stale entries report: which entries need checking, and how staleness changed over time.
+
+The chart's series comes from the change log rather than a table of daily counts. Every
+Change carries a snapshot of its entry after the change (``present`` and ``stale`` among
+it), so an entry's state on any day is the snapshot of its last change on or before that
+day. That gives history from the first crawl onwards, with no daily job to run or miss.
+An entry with no change at all counts from its ``first_seen_at`` with its current state.
+"""
+
+from __future__ import annotations
+
+import bisect
+import csv
+import datetime as dt
+import io
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from publisher.changes import page_url
+from publisher.models import Change, ChangeKind, Entry, Source
+
+LONDON = ZoneInfo("Europe/London")
+
+
+@dataclass(frozen=True)
+class StaleEntry:
+    entry_pk: int
+    source: str
+    entry_id: str
+    name: str
+    assured_date: dt.date | None
+    organisation: str | None
+    email: str | None
+    link: str | None
+    days_since_assured: int | None
+    # When the crawl last marked it stale (None if the log has no such change).
+    stale_since: dt.datetime | None = None
+
+
+@dataclass(frozen=True)
+class Point:
+    """Counts at the end of one period (a week ending on ``day``)."""
+
+    day: dt.date
+    active: int
+    stale: int
+
+
+def stale_entries(session: Session, today: dt.date | None = None) -> list[StaleEntry]:
+    """Present, stale entries, the longest unchecked first (never-checked ones at the top)."""
+    today = today or dt.datetime.now(LONDON).date()
+    rows = session.execute(
+        select(Entry, Source)
+        .join(Source, Source.id == Entry.source_id)
+        .where(Entry.present.is_(True), Entry.stale.is_(True))
+    ).all()
+    since = dict(
+        session.execute(
+            select(Change.entry_pk, func.max(Change.occurred_at))
+            .where(Change.kind == ChangeKind.BECAME_STALE)
+            .group_by(Change.entry_pk)
+        )
+        .tuples()
+        .all()
+    )
+    result = [
+        StaleEntry(
+            entry_pk=entry.id,
+            source=source.name,
+            entry_id=entry.entry_id,
+            name=entry.name,
+            assured_date=entry.assured_date,
+            organisation=entry.organisation,
+            email=entry.email,
+            link=page_url(source, entry.entry_id, entry.url),
+            days_since_assured=(today - entry.assured_date).days if entry.assured_date else None,
+            stale_since=since.get(entry.id),
+        )
+        for entry, source in rows
+    ]
+    result.sort(key=lambda e: (e.assured_date is not None, e.assured_date or dt.date.min, e.name))
+    return result
+
+
+def stale_csv(entries: Iterable[StaleEntry]) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "name",
+            "source",
+            "entry id",
+            "last checked",
+            "days since checked",
+            "organisation",
+            "email",
+            "link",
+            "stale since",
+        ]
+    )
+    for e in entries:
+        writer.writerow(
+            [
+                _cell(e.name),
+                _cell(e.source),
+                _cell(e.entry_id),
+                e.assured_date.isoformat() if e.assured_date else "",
+                "" if e.days_since_assured is None else e.days_since_assured,
+                _cell(e.organisation or ""),
+                _cell(e.email or ""),
+                _cell(e.link or ""),
+                e.stale_since.astimezone(LONDON).date().isoformat() if e.stale_since else "",
+            ]
+        )
+    return out.getvalue()
+
+
+def _cell(value: str) -> str:
+    """Stop spreadsheet formula injection: text from a directory must never run as a formula."""
+    if value and value[0] in "=+-@\t\r":
+        return "'" + value
+    return value
+
+
+def history(session: Session, weeks: int = 12, today: dt.date | None = None) -> list[Point]:
+    """Active and stale entries at the end of each of the last ``weeks`` weeks (UK dates).
+
+    The last point is today. Removed entries count in neither series.
+    """
+    today = today or dt.datetime.now(LONDON).date()
+    days = [today - dt.timedelta(weeks=weeks - 1 - i) for i in range(weeks)]
+    # End of each day in UK time, as UTC instants to compare with stored times.
+    ends = [
+        dt.datetime.combine(d + dt.timedelta(days=1), dt.time(), LONDON).astimezone(dt.UTC)
+        for d in days
+    ]
+    # Per entry: times of its state changes, and the (present, stale) state after each.
+    times: dict[int, list[dt.datetime]] = defaultdict(list)
+    states: dict[int, list[tuple[bool, bool]]] = defaultdict(list)
+    rows = session.execute(
+        select(
+            Change.entry_pk,
+            Change.occurred_at,
+            Change.snapshot["present"].as_boolean(),
+            Change.snapshot["stale"].as_boolean(),
+        ).order_by(Change.entry_pk, Change.occurred_at, Change.id)
+    )
+    for entry_pk, at, present, stale in rows:
+        times[entry_pk].append(at)
+        states[entry_pk].append((present is not False, bool(stale)))
+    for entry in session.execute(select(Entry.id, Entry.first_seen_at, Entry.present, Entry.stale)):
+        if entry.id not in times:
+            times[entry.id].append(entry.first_seen_at)
+            states[entry.id].append((bool(entry.present), bool(entry.stale)))
+        elif entry.first_seen_at < times[entry.id][0]:
+            # Seen before its first logged change (say, in the first crawl): it was then
+            # present and fresh, or its first change would have said otherwise.
+            times[entry.id].insert(0, entry.first_seen_at)
+            states[entry.id].insert(0, (True, False))
+    points = []
+    for day, end in zip(days, ends, strict=True):
+        active = stale = 0
+        for entry_pk, stamps in times.items():
+            i = bisect.bisect_left(stamps, end) - 1
+            if i < 0:
+                continue
+            present, is_stale = states[entry_pk][i]
+            if not present:
+                continue
+            if is_stale:
+                stale += 1
+            else:
+                active += 1
+        points.append(Point(day=day, active=active, stale=stale))
+    return points

@@ -1,0 +1,455 @@
+"""Console pages: sign-in, the stale entries report, and the admin pages.
+
+The post queue lives in ``publisher.console.queue``; it adds its pages to the same blueprint.
+Each request gets one database session (``g.db``); a view that changes something commits
+before it redirects, and anything not committed is rolled back when the request ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import (
+    Blueprint,
+    Flask,
+    Response,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+
+from publisher import app_settings, audit
+from publisher.config import get_settings
+from publisher.console import auth, stale, users
+from publisher.console.auth import Refused, requires
+from publisher.db import session_factory
+from publisher.models import AuditEvent, Source, User
+from publisher.models.users import Role
+
+LONDON = ZoneInfo("Europe/London")
+bp = Blueprint("console", __name__, url_prefix="/console")
+
+AUDIT_PAGE = 100
+
+
+def register(app: Flask) -> None:
+    import os
+
+    from publisher.console import admin_social, queue  # noqa: F401 - adds their routes to bp
+
+    app.config.setdefault("CONSOLE_IDLE_MINUTES", int(os.environ.get("CONSOLE_IDLE_MINUTES", "30")))
+    app.register_blueprint(bp)
+    app.add_template_filter(console_time, "console_time")
+
+    @app.errorhandler(CSRFError)
+    def _csrf_failed(error: CSRFError) -> Any:
+        if not request.path.startswith("/console"):
+            return error
+        return render_template("web/console/csrf.html"), 400
+
+
+def console_time(value: dt.datetime | None) -> str:
+    """A stored UTC time as officers read it: UK time, like "Fri 27 Nov 2026, 19:58"."""
+    if value is None:
+        return ""
+    return value.astimezone(LONDON).strftime("%a %-d %b %Y, %H:%M")
+
+
+@bp.before_request
+def _open_session() -> Any:
+    g.db = session_factory()()
+    ended = auth.load_user(g.db)
+    if ended:
+        g.db.commit()
+        flash(ended, "info")
+        if request.endpoint != "console.login":
+            return redirect(url_for("console.login", next=_safe_next(auth.return_path())))
+    return None
+
+
+@bp.teardown_request
+def _close_session(_exc: BaseException | None) -> None:
+    db = g.pop("db", None)
+    if db is not None:
+        db.rollback()
+        db.close()
+
+
+@bp.after_request
+def _no_store(response: Response) -> Response:
+    # Console pages hold names and drafts: keep them out of shared caches and the back button.
+    response.headers["Cache-Control"] = "no-store"
+    # Only our own scripts run (the preview script carries this request's nonce), forms post
+    # only here, and no other site may frame the console.
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'self'; "
+        f"script-src 'self' 'nonce-{csp_nonce()}'; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' https: data:; "
+        "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; "
+        "object-src 'none'"
+    )
+    return response
+
+
+def csp_nonce() -> str:
+    if "csp_nonce" not in g:
+        g.csp_nonce = secrets.token_urlsafe(16)
+    return str(g.csp_nonce)
+
+
+@bp.errorhandler(Refused)
+def _refused(error: Refused) -> Any:
+    g.db.rollback()
+    return render_template("web/console/refused.html", message=error.message), 403
+
+
+@bp.errorhandler(404)
+def _not_found(_error: Exception) -> Any:
+    return render_template("web/console/not_found.html"), 404
+
+
+@bp.context_processor
+def _console_context() -> dict[str, Any]:
+    return {
+        "current_user": g.get("user"),
+        "may": lambda p: auth.may(g.get("user"), p),
+        "csp_nonce": csp_nonce,
+    }
+
+
+def _safe_next(target: str | None) -> str | None:
+    """Only ever go back to a console page (never to another site)."""
+    if not target:
+        return None
+    target = target.rstrip("?")
+    if target.startswith("/console") and not target.startswith("//"):
+        return target
+    return None
+
+
+# --- Signing in and out -------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login() -> Any:
+    error = None
+    email = ""
+    status = 200
+    if request.method == "POST":
+        email = request.form.get("email", "").strip().lower()
+        password = request.form.get("password", "")
+        address = auth.client_address()
+        if auth.too_many_failures(g.db, email, address):
+            error = f"Too many wrong tries. Wait {window_minutes()} minutes, then try again."
+            status = 429
+        else:
+            user = users.find_by_email(g.db, email) if email else None
+            if users.verify(user, password):
+                assert user is not None
+                auth.note_attempt(g.db, email, address, True)
+                auth.sign_in(user)
+                audit.record(g.db, user, "user.sign_in", "user", user.id, None, None)
+                g.db.commit()
+                return redirect(_safe_next(request.args.get("next")) or url_for("console.home"))
+            auth.note_attempt(g.db, email, address, False)
+            g.db.commit()
+            error = "The email or password is wrong, or the account is switched off."
+            status = 401
+    elif g.user is not None:
+        return redirect(url_for("console.home"))
+    headers = {"Retry-After": str(60 * window_minutes())} if status == 429 else {}
+    return render_template("web/console/login.html", error=error, email=email), status, headers
+
+
+def window_minutes() -> int:
+    return int(current_app.config.get("CONSOLE_LOGIN_WINDOW_MINUTES", 15))
+
+
+@bp.post("/logout")
+def logout() -> Any:
+    if g.user is not None:
+        audit.record(g.db, g.user, "user.sign_out", "user", g.user.id, None, None)
+        g.db.commit()
+    auth.sign_out()
+    flash("You are signed out.", "info")
+    return redirect(url_for("console.login"))
+
+
+@bp.get("/")
+@requires("view")
+def home() -> Any:
+    return redirect(url_for("console.queue"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@requires("view")
+def own_account() -> Any:
+    """Any officer can change their own password (they must know the current one)."""
+    error = None
+    if request.method == "POST":
+        if not users.verify(g.user, request.form.get("current_password", "")):
+            error = "Your current password is wrong. Nothing was changed."
+        elif request.form.get("new_password", "") != request.form.get("confirm_password", ""):
+            error = "The two new passwords are not the same. Nothing was changed."
+        else:
+            try:
+                users.set_password(g.db, g.user, request.form.get("new_password", ""), g.user)
+            except users.UserError as exc:
+                g.db.rollback()
+                error = f"{exc} Nothing was changed."
+            else:
+                # Keep this session; every other one ends (the password tag changed).
+                auth.sign_in(g.user)
+                g.db.commit()
+                flash("Your password is changed. You are signed out everywhere else.", "success")
+                return redirect(url_for("console.own_account"))
+    return render_template("web/console/account.html", error=error), (400 if error else 200)
+
+
+# --- Stale entries ------------------------------------------------------------------------
+
+
+@bp.get("/stale")
+@requires("view")
+def stale_report() -> Any:
+    entries = stale.stale_entries(g.db)
+    points = stale.history(g.db, weeks=12)
+    top = max([p.active + p.stale for p in points] + [1])
+    return render_template(
+        "web/console/stale.html",
+        entries=entries,
+        points=points,
+        top=top,
+        stale_after_days=get_settings().stale_after_days,
+        london=LONDON,
+    )
+
+
+@bp.get("/stale.csv")
+@requires("view")
+def stale_report_csv() -> Any:
+    body = stale.stale_csv(stale.stale_entries(g.db))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=stale-entries.csv"},
+    )
+
+
+# --- Users ---------------------------------------------------------------------------------
+
+
+@bp.get("/admin/users")
+@requires("admin")
+def users_page() -> Any:
+    everyone = g.db.scalars(select(User).order_by(User.email)).all()
+    return render_template(
+        "web/console/users.html", users=everyone, roles=list(Role), errors={}, form={}
+    )
+
+
+@bp.post("/admin/users")
+@requires("admin")
+def users_add() -> Any:
+    form = {k: request.form.get(k, "") for k in ("email", "role")}
+    try:
+        user = users.create_user(
+            g.db, form["email"], form["role"], request.form.get("password", ""), g.user
+        )
+    except users.UserError as exc:
+        g.db.rollback()
+        everyone = g.db.scalars(select(User).order_by(User.email)).all()
+        return render_template(
+            "web/console/users.html",
+            users=everyone,
+            roles=list(Role),
+            errors={"add": str(exc)},
+            form=form,
+        ), 400
+    g.db.commit()
+    flash(f"Added {user.email} as {user.role.value}.", "success")
+    return redirect(url_for("console.users_page"))
+
+
+def _user_or_404(user_id: int) -> User:
+    user = g.db.get(User, user_id)
+    if user is None:
+        from flask import abort
+
+        abort(404)
+    return user
+
+
+@bp.post("/admin/users/<int:user_id>/role")
+@requires("admin")
+def users_role(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    try:
+        users.change_role(g.db, user, request.form.get("role", ""), g.user)
+    except users.UserError as exc:
+        g.db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("console.users_page"))
+    g.db.commit()
+    flash(f"{user.email} is now {user.role.value}.", "success")
+    return redirect(url_for("console.users_page"))
+
+
+@bp.post("/admin/users/<int:user_id>/password")
+@requires("admin")
+def users_password(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    try:
+        users.set_password(g.db, user, request.form.get("password", ""), g.user)
+    except users.UserError as exc:
+        g.db.rollback()
+        flash(f"The password for {user.email} was not changed: {exc}", "error")
+        return redirect(url_for("console.users_page"))
+    g.db.commit()
+    flash(f"Set a new password for {user.email}. Their other sessions have ended.", "success")
+    return redirect(url_for("console.users_page"))
+
+
+@bp.post("/admin/users/<int:user_id>/active")
+@requires("admin")
+def users_active(user_id: int) -> Any:
+    user = _user_or_404(user_id)
+    active = request.form.get("active") == "yes"
+    try:
+        users.set_active(g.db, user, active, g.user)
+    except users.UserError as exc:
+        g.db.rollback()
+        flash(str(exc), "error")
+        return redirect(url_for("console.users_page"))
+    g.db.commit()
+    flash(f"{user.email} {'can sign in again' if active else 'can no longer sign in'}.", "success")
+    return redirect(url_for("console.users_page"))
+
+
+# --- Settings ------------------------------------------------------------------------------
+
+
+@bp.route("/admin/settings", methods=["GET", "POST"])
+@requires("admin")
+def settings_page() -> Any:
+    errors: dict[str, str] = {}
+    values = app_settings.all_values(g.db)
+    if request.method == "POST":
+        submitted: dict[str, Any] = {
+            key: request.form.get(spec.field, "")
+            for key, spec in app_settings.SPECS.items()
+            if key != "social.two_person_rule"
+        }
+        submitted["social.two_person_rule"] = request.form.get("two_person_rule") == "yes"
+        errors = app_settings.save(g.db, g.user, submitted)
+        if not errors:
+            g.db.commit()
+            flash("Settings saved.", "success")
+            return redirect(url_for("console.settings_page"))
+        g.db.rollback()
+        values = {**values, **submitted}
+    return render_template(
+        "web/console/settings.html", specs=app_settings.SPECS, values=values, errors=errors
+    ), (400 if errors else 200)
+
+
+# --- Sources (read-only: sources are added with `publisher sources add`) -----------------
+
+
+@bp.get("/admin/sources")
+@requires("admin")
+def sources_page() -> Any:
+    sources = g.db.scalars(select(Source).order_by(Source.name)).all()
+    return render_template("web/console/sources.html", sources=sources)
+
+
+# --- Audit log -----------------------------------------------------------------------------
+
+
+@bp.get("/admin/audit")
+@requires("admin")
+def audit_page() -> Any:
+    page = max(1, request.args.get("page", 1, type=int) or 1)
+    filters = _audit_filters()
+    events = g.db.scalars(
+        select(AuditEvent)
+        .where(*filters)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .offset((page - 1) * AUDIT_PAGE)
+        .limit(AUDIT_PAGE + 1)
+    ).all()
+    more = len(events) > AUDIT_PAGE
+    return render_template(
+        "web/console/audit.html",
+        events=events[:AUDIT_PAGE],
+        page=page,
+        more=more,
+        query={
+            k: v
+            for k in ("actor", "action", "object_type", "object_id")
+            if (v := request.args.get(k, "").strip())
+        },
+    )
+
+
+def _audit_filters() -> list[Any]:
+    """Narrow the log by who, what, and which object (each optional, exact match)."""
+    filters: list[Any] = []
+    actor = request.args.get("actor", "").strip().lower()
+    if actor:
+        filters.append(AuditEvent.actor_email == actor)
+    action = request.args.get("action", "").strip()
+    if action:
+        filters.append(AuditEvent.action == action)
+    object_type = request.args.get("object_type", "").strip()
+    if object_type:
+        filters.append(AuditEvent.object_type == object_type)
+    object_id = request.args.get("object_id", "").strip()
+    if object_id:
+        filters.append(AuditEvent.object_id == object_id)
+    return filters
+
+
+@bp.get("/admin/audit.csv")
+@requires("admin")
+def audit_csv() -> Any:
+    import json
+
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        ["id", "at", "actor", "action", "object type", "object id", "before", "after", "note"]
+    )
+    for e in g.db.scalars(
+        select(AuditEvent).where(*_audit_filters()).order_by(AuditEvent.at, AuditEvent.id)
+    ):
+        writer.writerow(
+            [
+                e.id,
+                e.at.isoformat(),
+                stale._cell(e.actor_email or ("system" if e.actor_id is None else str(e.actor_id))),
+                e.action,
+                e.object_type,
+                e.object_id or "",
+                stale._cell(json.dumps(e.before, sort_keys=True)) if e.before is not None else "",
+                stale._cell(json.dumps(e.after, sort_keys=True)) if e.after is not None else "",
+                stale._cell(e.note or ""),
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=audit-log.csv"},
+    )

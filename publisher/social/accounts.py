@@ -1,0 +1,204 @@
+"""Social accounts and their credentials, kept encrypted at rest.
+
+Credentials (access tokens, app passwords) are a JSON object encrypted with Fernet under
+a key derived from the application's secret key, so a copy of the database alone does not
+give them away. They are never shown back in full: ``masked_credentials`` is what the
+console may display.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy.orm import Session
+
+from publisher.audit import record
+from publisher.models.social import Platform, SocialAccount
+from publisher.models.users import Role, User
+from publisher.social.errors import NotAllowed, SocialError
+
+# Which credential and setting names each platform needs.
+REQUIRED_SETTINGS: dict[Platform, tuple[str, ...]] = {
+    Platform.MASTODON: ("api_base_url",),
+    Platform.BLUESKY: ("service_url", "handle"),
+    Platform.FACEBOOK: ("page_id",),
+    Platform.X: (),
+}
+REQUIRED_CREDENTIALS: dict[Platform, tuple[str, ...]] = {
+    Platform.MASTODON: ("access_token",),
+    Platform.BLUESKY: ("app_password",),
+    Platform.FACEBOOK: ("page_access_token",),
+    Platform.X: (),
+}
+
+
+def _fernet() -> Fernet:
+    from publisher.secret import secret_key
+
+    # HKDF with a purpose label: the same secret key signs sessions elsewhere, and a
+    # separate derived key keeps the two uses apart.
+    raw = HKDF(
+        algorithm=hashes.SHA256(),
+        length=32,
+        salt=None,
+        info=b"local-offer-publisher social credentials v1",
+    ).derive(secret_key().encode())
+    return Fernet(base64.urlsafe_b64encode(raw))
+
+
+def encrypt_credentials(values: dict[str, str]) -> bytes:
+    return _fernet().encrypt(json.dumps(values, sort_keys=True).encode())
+
+
+def credentials(account: SocialAccount) -> dict[str, str]:
+    """The decrypted credentials, for the platform adapters only."""
+    if not account.credentials_encrypted:
+        return {}
+    try:
+        data = _fernet().decrypt(account.credentials_encrypted)
+    except InvalidToken as exc:
+        raise SocialError(
+            f"The saved credentials for {account.name} cannot be read: the secret key has "
+            "changed since they were saved. Enter them again."
+        ) from exc
+    loaded: dict[str, str] = json.loads(data)
+    return loaded
+
+
+def mask(value: str) -> str:
+    """Enough to recognise a token, never enough to use it."""
+    if len(value) <= 8:
+        return "•" * len(value)
+    return "•" * 8 + value[-4:]
+
+
+def masked_credentials(account: SocialAccount) -> dict[str, str]:
+    return {k: mask(v) for k, v in credentials(account).items()}
+
+
+def _check(platform: Platform, settings: dict[str, Any], creds: dict[str, str]) -> None:
+    missing = [k for k in REQUIRED_SETTINGS[platform] if not str(settings.get(k, "")).strip()]
+    missing += [k for k in REQUIRED_CREDENTIALS[platform] if not str(creds.get(k, "")).strip()]
+    if missing:
+        raise SocialError(f"A {platform.value} account needs: {', '.join(missing)}.")
+
+
+def _require_admin(actor: User | None) -> None:
+    if actor is not None and actor.role is not Role.ADMIN:
+        raise NotAllowed("Only an admin can add or change social accounts.")
+
+
+def account_view(account: SocialAccount) -> dict[str, Any]:
+    """What the audit log and the console may show: settings and masked credentials."""
+    return {
+        "platform": account.platform.value,
+        "name": account.name,
+        "settings": dict(account.settings or {}),
+        "credentials": masked_credentials(account),
+        "slots_per_day": account.slots_per_day,
+        "quiet_start_minute": account.quiet_start_minute,
+        "quiet_end_minute": account.quiet_end_minute,
+        "active": account.active,
+    }
+
+
+def create_account(
+    session: Session,
+    actor: User | None,
+    platform: Platform | str,
+    name: str,
+    settings: dict[str, Any] | None = None,
+    creds: dict[str, str] | None = None,
+    *,
+    slots_per_day: int = 3,
+    quiet_start_minute: int = 21 * 60,
+    quiet_end_minute: int = 7 * 60,
+) -> SocialAccount:
+    """Add an account (admins only; ``actor`` None is the CLI or a test acting as system)."""
+    _require_admin(actor)
+    platform = Platform(platform)
+    settings = dict(settings or {})
+    creds = {k: str(v) for k, v in (creds or {}).items()}
+    name = name.strip()
+    if not name:
+        raise SocialError("Give the account a name.")
+    _check(platform, settings, creds)
+    _check_slots(slots_per_day, quiet_start_minute, quiet_end_minute)
+    account = SocialAccount(
+        platform=platform,
+        name=name,
+        settings=settings,
+        credentials_encrypted=encrypt_credentials(creds) if creds else None,
+        slots_per_day=slots_per_day,
+        quiet_start_minute=quiet_start_minute,
+        quiet_end_minute=quiet_end_minute,
+    )
+    session.add(account)
+    session.flush()
+    record(
+        session,
+        actor,
+        "social_account.create",
+        "social_account",
+        account.id,
+        None,
+        account_view(account),
+    )
+    return account
+
+
+def update_account(
+    session: Session,
+    actor: User | None,
+    account: SocialAccount,
+    *,
+    settings: dict[str, Any] | None = None,
+    creds: dict[str, str] | None = None,
+    slots_per_day: int | None = None,
+    quiet_start_minute: int | None = None,
+    quiet_end_minute: int | None = None,
+    active: bool | None = None,
+) -> SocialAccount:
+    """Change an account. Credentials given replace those stored; empty values keep the
+    stored ones (the console never has them to send back)."""
+    _require_admin(actor)
+    before = account_view(account)
+    new_settings = dict(account.settings or {}) if settings is None else dict(settings)
+    new_creds = credentials(account)
+    for k, v in (creds or {}).items():
+        if str(v).strip():
+            new_creds[k] = str(v)
+    _check(account.platform, new_settings, new_creds)
+    slots = account.slots_per_day if slots_per_day is None else slots_per_day
+    qs = account.quiet_start_minute if quiet_start_minute is None else quiet_start_minute
+    qe = account.quiet_end_minute if quiet_end_minute is None else quiet_end_minute
+    _check_slots(slots, qs, qe)
+    account.settings = new_settings
+    account.credentials_encrypted = encrypt_credentials(new_creds) if new_creds else None
+    account.slots_per_day, account.quiet_start_minute, account.quiet_end_minute = slots, qs, qe
+    if active is not None:
+        account.active = active
+    session.flush()
+    record(
+        session,
+        actor,
+        "social_account.update",
+        "social_account",
+        account.id,
+        before,
+        account_view(account),
+    )
+    return account
+
+
+def _check_slots(slots: int, quiet_start: int, quiet_end: int) -> None:
+    if not 1 <= slots <= 48:
+        raise SocialError("Posts a day must be between 1 and 48.")
+    for minute in (quiet_start, quiet_end):
+        if not 0 <= minute < 24 * 60:
+            raise SocialError("Quiet hours must be times of day between 00:00 and 23:59.")

@@ -1,0 +1,90 @@
+"""The interface every platform adapter offers, and the two kinds of failure.
+
+Adapters take a plain ``Outgoing`` (no database objects: the call happens outside any
+transaction) and either return ``Published`` or raise ``Retryable`` / ``Permanent``.
+Each adapter also reconciles: asked to publish something it may already have published
+(``maybe_sent``), it checks the platform first, so a post never goes out twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+
+class PublishError(Exception):
+    """A failure, with a message an officer can act on."""
+
+
+class Retryable(PublishError):
+    """Worth trying again later: rate limits, server errors, timeouts, network trouble."""
+
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class Permanent(PublishError):
+    """Will fail the same way until a person changes something: credentials, the text."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    post_id: int
+    platform: str
+    text: str
+    link: str | None
+    link_title: str | None
+    link_description: str | None
+    hashtags: list[str]
+    image_url: str | None
+    image_alt: str | None
+    idempotency_key: str
+    # Bluesky record key, chosen and committed before the first call.
+    rkey: str | None
+    # When a worker first recorded its intent to publish (None: never tried before).
+    intent_at: dt.datetime | None
+    # When the draft was made: nothing on the platform older than this can be this post.
+    drafted_at: dt.datetime | None
+    # True when an earlier attempt may have reached the platform.
+    maybe_sent: bool
+    # This attempt's time (the worker's clock).
+    attempt_at: dt.datetime
+    settings: dict[str, Any] = field(default_factory=dict)
+    credentials: dict[str, str] = field(default_factory=dict, repr=False)
+
+
+@dataclass(frozen=True)
+class Published:
+    post_id: str
+    url: str | None = None
+    # True when found on the platform rather than created by this call.
+    reconciled: bool = False
+
+
+class Adapter(Protocol):
+    def publish(self, outgoing: Outgoing) -> Published: ...
+
+
+def timeout(settings: dict[str, Any]) -> tuple[float, float]:
+    """(connect, read) seconds; an account may lower them (the tests do)."""
+    return (float(settings.get("connect_timeout", 5)), float(settings.get("read_timeout", 30)))
+
+
+def retry_after_header(value: str | None) -> float | None:
+    """Seconds from a Retry-After header (seconds or an HTTP date)."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(float(value), 0.0)
+    except ValueError:
+        pass
+    from email.utils import parsedate_to_datetime
+
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max((when - dt.datetime.now(dt.UTC)).total_seconds(), 0.0)

@@ -1,0 +1,168 @@
+"""Platform limits and the posting guidance, checked before anyone may approve a post.
+
+Lengths are counted the way each platform counts them:
+- Mastodon: 500 grapheme clusters, each URL counted as 23 (StatusLengthValidator);
+- Bluesky: 300 graphemes and 3,000 UTF-8 bytes (app.bsky.feed.post lexicon);
+- X: 280 weighted characters by the twitter-text v3 rules (URL 23, most CJK and emoji 2),
+  computed by the twitter-text-parser library;
+- Facebook: 63,206 characters.
+Guidance (Government Communication Service): one link, at most two hashtags at the end in
+CamelCase, alt text on every image.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import regex
+from twitter_text import parse_tweet
+
+from publisher.models.social import Platform
+
+URL_RE = regex.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’]")
+HASHTAG_RE = regex.compile(r"(?<![\w#])#(\w+)")
+MASTODON_URL_WEIGHT = 23
+MAX_HASHTAGS = 2
+
+
+@dataclass(frozen=True)
+class Limit:
+    count: int
+    unit: str
+    bytes_limit: int | None = None
+
+
+LIMITS: dict[Platform, Limit] = {
+    Platform.MASTODON: Limit(500, "characters"),
+    Platform.BLUESKY: Limit(300, "characters", bytes_limit=3000),
+    Platform.X: Limit(280, "characters"),
+    Platform.FACEBOOK: Limit(63_206, "characters"),
+}
+PLATFORM_LABELS = {
+    Platform.MASTODON: "Mastodon",
+    Platform.BLUESKY: "Bluesky",
+    Platform.X: "X",
+    Platform.FACEBOOK: "Facebook",
+}
+
+
+def graphemes(text: str) -> int:
+    return len(regex.findall(r"\X", text))
+
+
+def urls(text: str) -> list[str]:
+    return [m.group(0) for m in URL_RE.finditer(text)]
+
+
+def without_urls(text: str) -> str:
+    """The text with each URL blanked out (same length), so a "#fragment" in a link is not
+    taken for a hashtag."""
+    return URL_RE.sub(lambda m: " " * len(m.group(0)), text)
+
+
+def hashtags(text: str) -> list[str]:
+    return HASHTAG_RE.findall(without_urls(text))
+
+
+def length(platform: Platform, text: str) -> int:
+    """The post's length as the platform counts it."""
+    if platform is Platform.MASTODON:
+        counted = URL_RE.sub("x" * MASTODON_URL_WEIGHT, text)
+        return graphemes(counted)
+    if platform is Platform.BLUESKY:
+        return graphemes(text)
+    if platform is Platform.X:
+        return int(parse_tweet(text).weightedLength)
+    return len(text)
+
+
+@dataclass
+class Check:
+    platform: Platform
+    count: int
+    limit: int
+    unit: str
+    bytes: int
+    bytes_limit: int | None
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "platform": self.platform.value,
+            "label": PLATFORM_LABELS[self.platform],
+            "count": self.count,
+            "limit": self.limit,
+            "remaining": self.limit - self.count,
+            "unit": self.unit,
+            "bytes": self.bytes,
+            "bytes_limit": self.bytes_limit,
+            "ok": self.ok,
+            "problems": list(self.problems),
+        }
+
+
+def guidance_problems(text: str, image_url: str | None, image_alt: str | None) -> list[str]:
+    """Problems that apply on every platform."""
+    problems: list[str] = []
+    if not text.strip():
+        problems.append("The post is empty. Write what you want to say.")
+        return problems
+    words = HASHTAG_RE.sub(" ", without_urls(text))
+    if not regex.search(r"[\p{L}\p{N}]", words):
+        problems.append(
+            "Say what the post is about in words: emoji or a bare link do not carry the "
+            "meaning for everyone (screen readers read emoji by their names)."
+        )
+    found = urls(text)
+    if len(found) > 1:
+        problems.append(f"Use one link only. This post has {len(found)}.")
+    tags = hashtags(text)
+    if len(tags) > MAX_HASHTAGS:
+        problems.append(f"Use at most {MAX_HASHTAGS} hashtags. This post has {len(tags)}.")
+    if tags:
+        # Hashtags belong together at the end, after everything else.
+        tail = without_urls(text).rstrip()
+        for tag in reversed(tags):
+            if not tail.endswith("#" + tag):
+                problems.append("Put hashtags together at the end of the post.")
+                break
+            tail = tail[: -len(tag) - 1].rstrip()
+        not_camel = [t for t in tags if not t[:1].isupper() and not t[:1].isdigit()]
+        if not_camel:
+            problems.append(
+                "Write hashtags in CamelCase so screen readers read them well, for example "
+                f"#{not_camel[0][:1].upper()}{not_camel[0][1:]}."
+            )
+    if image_url and not (image_alt or "").strip():
+        problems.append("Add alt text that describes the image.")
+    return problems
+
+
+def check(
+    platform: Platform,
+    text: str,
+    *,
+    image_url: str | None = None,
+    image_alt: str | None = None,
+) -> Check:
+    limit = LIMITS[platform]
+    count = length(platform, text)
+    nbytes = len(text.encode("utf-8"))
+    result = Check(platform, count, limit.count, limit.unit, nbytes, limit.bytes_limit)
+    result.problems.extend(guidance_problems(text, image_url, image_alt))
+    label = PLATFORM_LABELS[platform]
+    if count > limit.count:
+        result.problems.append(
+            f"Too long for {label}: {count} {limit.unit}, the limit is {limit.count}. "
+            f"Remove {count - limit.count}."
+        )
+    if limit.bytes_limit is not None and nbytes > limit.bytes_limit:
+        result.problems.append(
+            f"Too long for {label}: {nbytes} bytes, the limit is {limit.bytes_limit}."
+        )
+    return result

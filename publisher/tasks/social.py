@@ -1,0 +1,38 @@
+"""Social tasks: ids in, one service call each. The database says what is done, so a task
+delivered twice does nothing the second time, and beat catches up on lost ones."""
+
+from __future__ import annotations
+
+from sqlalchemy.exc import OperationalError
+
+from publisher.celery import app
+from publisher.social import drafting, publishing
+
+
+@app.task(
+    name="publisher.social.draft_posts",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=5,
+)
+def draft_posts(change_ids: list[int]) -> int:
+    """Hook from ingest: draft posts for these changes (unique per change and account)."""
+    return len(drafting.draft_posts([int(i) for i in change_ids]))
+
+
+@app.task(
+    name="publisher.social.sweep",
+    autoretry_for=(OperationalError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def sweep() -> int:
+    """Beat: draft recent changes the hook missed; withdraw posts whose entries went."""
+    return len(drafting.sweep())
+
+
+@app.task(name="publisher.social.publish_due")
+def publish_due() -> dict[str, int]:
+    """Beat, every minute: publish due posts. Failures are recorded on each post (with its
+    own backoff), so the task itself never retries: the next minute's run picks up."""
+    return publishing.publish_due()

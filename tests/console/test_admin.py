@@ -1,0 +1,274 @@
+"""Admin pages and the users command: users, settings, social accounts, the audit log."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from click.testing import CliRunner
+from sqlalchemy import select
+
+from publisher.cli import main
+from publisher.models import AppSetting, AuditEvent, SocialAccount, User
+from publisher.models.users import Role
+from tests.console.conftest import Officer
+
+
+def test_cli_adds_a_user_who_can_sign_in(db, app, session):
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        ["users", "add", "Officer@Council.example", "--role", "approver", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Added officer@council.example as approver." in result.output
+    user = session.scalars(select(User)).one()
+    assert user.role is Role.APPROVER and user.password_hash.startswith("scrypt:")
+    assert (
+        Officer(app).login("officer@council.example", "a long enough password").status_code == 302
+    )
+    again = runner.invoke(
+        main,
+        ["users", "add", "officer@council.example", "--role", "editor", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert again.exit_code == 1
+    assert "There is already an account for officer@council.example" in again.output
+    short = runner.invoke(
+        main,
+        ["users", "add", "b@council.example", "--role", "editor", "--password-stdin"],
+        input="short\n",
+    )
+    assert short.exit_code == 1 and "at least 12 characters" in short.output
+
+
+def test_admin_adds_user_changes_role_and_deactivates(sign_in, session):
+    admin = sign_in("admin")
+    response = admin.post(
+        "/console/admin/users",
+        {"email": "new@council.example", "role": "editor", "password": "another long password"},
+        page="/console/admin/users",
+    )
+    assert response.status_code == 302
+    new = session.scalars(select(User).where(User.email == "new@council.example")).one()
+    admin.post(
+        f"/console/admin/users/{new.id}/role", {"role": "approver"}, page="/console/admin/users"
+    )
+    admin.post(
+        f"/console/admin/users/{new.id}/active", {"active": "no"}, page="/console/admin/users"
+    )
+    session.expire_all()
+    new = session.get(User, new.id)
+    assert new.role is Role.APPROVER and not new.active
+    actions = [
+        e.action
+        for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.object_id == str(new.id)).order_by(AuditEvent.id)
+        )
+    ]
+    assert actions == ["user.create", "user.change_role", "user.deactivate"]
+
+
+def test_bad_new_user_gets_a_message_and_nothing_is_saved(sign_in, session):
+    admin = sign_in("admin")
+    response = admin.post(
+        "/console/admin/users",
+        {"email": "not an email", "role": "editor", "password": "x" * 20},
+        page="/console/admin/users",
+    )
+    assert response.status_code == 400
+    assert "Enter a real email address" in response.get_data(as_text=True)
+    assert session.scalars(select(User).where(User.email == "not an email")).first() is None
+
+
+def test_last_admin_cannot_be_removed(sign_in, session, officers):
+    admin = sign_in("admin")
+    me = officers["admin"]
+    response = admin.post(
+        f"/console/admin/users/{me.id}/active",
+        {"active": "no"},
+        page="/console/admin/users",
+        follow_redirects=True,
+    )
+    assert "This is the last admin" in response.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(User, me.id).active
+
+
+def test_settings_are_checked_and_stored(sign_in, session):
+    admin = sign_in("admin")
+    bad = admin.post(
+        "/console/admin/settings",
+        {
+            "two_person_rule": "yes",
+            "slots_per_day": "lots",
+            "quiet_start": "21:00",
+            "quiet_end": "07:00",
+        },
+        page="/console/admin/settings",
+    )
+    assert bad.status_code == 400
+    assert "Posts a day must be a whole number" in bad.get_data(as_text=True)
+    assert session.get(AppSetting, "social.two_person_rule") is None
+    good = admin.post(
+        "/console/admin/settings",
+        {
+            "two_person_rule": "yes",
+            "slots_per_day": "4",
+            "quiet_start": "22:00",
+            "quiet_end": "06:30",
+        },
+        page="/console/admin/settings",
+    )
+    assert good.status_code == 302
+    session.expire_all()
+    assert session.get(AppSetting, "social.two_person_rule").value is True
+    assert session.get(AppSetting, "social.slots_per_day").value == 4
+    event = session.scalars(select(AuditEvent).where(AuditEvent.action == "settings.change")).one()
+    assert event.before["social.two_person_rule"] is False
+    assert event.after["social.quiet_end"] == "06:30"
+
+
+def test_accounts_are_added_with_credentials_shown_masked(sign_in, session):
+    admin = sign_in("admin")
+    secret = "very-secret-mastodon-token-9876"
+    response = admin.post(
+        "/console/admin/accounts",
+        {
+            "platform": "mastodon",
+            "name": "Council Mastodon",
+            "api_base_url": "http://127.0.0.1:9",
+            "access_token": secret,
+            "slots_per_day": "3",
+            "quiet_start": "21:00",
+            "quiet_end": "07:00",
+        },
+        page="/console/admin/accounts",
+    )
+    assert response.status_code == 302
+    account = session.scalars(select(SocialAccount)).one()
+    assert secret.encode() not in account.credentials_encrypted
+    page = admin.get("/console/admin/accounts").get_data(as_text=True)
+    assert secret not in page
+    assert "••••••••9876" in page
+    log = admin.get("/console/admin/audit.csv").get_data(as_text=True)
+    assert secret not in log
+    missing = admin.post(
+        "/console/admin/accounts",
+        {
+            "platform": "bluesky",
+            "name": "Sky",
+            "slots_per_day": "3",
+            "quiet_start": "21:00",
+            "quiet_end": "07:00",
+        },
+        page="/console/admin/accounts",
+    )
+    assert missing.status_code == 400
+    assert "needs: service_url, handle, app_password" in missing.get_data(as_text=True)
+
+
+def test_audit_log_page_and_csv(sign_in, draft):
+    approver = sign_in("approver")
+    approver.post(f"/console/posts/{draft.id}/reject", {"reason": "Posted already."})
+    admin = sign_in("admin")
+    page = admin.get("/console/admin/audit").get_data(as_text=True)
+    assert "approver@council.example" in page and "social_post.reject" in page
+    response = admin.get("/console/admin/audit.csv")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    reject = next(r for r in rows if r["action"] == "social_post.reject")
+    assert reject["actor"] == "approver@council.example"
+    assert '"state": "draft"' in reject["before"] and '"state": "rejected"' in reject["after"]
+    assert reject["note"] == "Posted already."
+
+
+def test_cli_sets_a_new_password(db, app, session, officers):
+    runner = CliRunner()
+    result = runner.invoke(
+        main,
+        ["users", "set-password", "admin@council.example", "--password-stdin"],
+        input="a fresh admin password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert Officer(app).login("admin@council.example", "a fresh admin password").status_code == 302
+    missing = runner.invoke(
+        main,
+        ["users", "set-password", "nobody@council.example", "--password-stdin"],
+        input="a fresh admin password\n",
+    )
+    assert missing.exit_code == 1 and "There is no account for nobody@council.example" in (
+        missing.output
+    )
+
+
+def test_audit_log_can_be_narrowed_and_exported_narrowed(sign_in, draft, session, account):
+    approver = sign_in("approver")
+    approver.post(f"/console/posts/{draft.id}/approve", {})
+    admin = sign_in("admin")
+    page = admin.get(f"/console/admin/audit?object_type=social_post&object_id={draft.id}").get_data(
+        as_text=True
+    )
+    assert "social_post.approve" in page
+    assert "user.create" not in page and "user.sign_in" not in page
+    response = admin.get("/console/admin/audit.csv?actor=approver@council.example")
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert {r["action"] for r in rows} == {"user.sign_in", "social_post.approve"}
+    assert {r["actor"] for r in rows} == {"approver@council.example"}
+
+
+def test_account_slots_change_and_blank_credentials_keep_the_saved_ones(sign_in, session, account):
+    from publisher.social import credentials
+
+    admin = sign_in("admin")
+    response = admin.post(
+        f"/console/admin/accounts/{account.id}",
+        {
+            "slots_per_day": "5",
+            "quiet_start": "22:30",
+            "quiet_end": "06:00",
+            "active": "yes",
+            "access_token": "",
+        },
+        page="/console/admin/accounts",
+    )
+    assert response.status_code == 302
+    session.expire_all()
+    changed = session.get(SocialAccount, account.id)
+    assert (changed.slots_per_day, changed.quiet_start_minute, changed.quiet_end_minute) == (
+        5,
+        22 * 60 + 30,
+        6 * 60,
+    )
+    assert credentials(changed) == {"access_token": "mastodon-secret-token-123456"}
+    bad = admin.post(
+        f"/console/admin/accounts/{account.id}",
+        {"slots_per_day": "5", "quiet_start": "25:00", "quiet_end": "06:00", "active": "yes"},
+        page="/console/admin/accounts",
+        follow_redirects=True,
+    )
+    assert "Quiet hours start: enter a time like 21:00." in bad.get_data(as_text=True)
+    session.expire_all()
+    assert session.get(SocialAccount, account.id).quiet_start_minute == 22 * 60 + 30
+    assert (
+        sign_in("approver")
+        .post(
+            f"/console/admin/accounts/{account.id}",
+            {"slots_per_day": "9"},
+            page="/console/posts",
+        )
+        .status_code
+        == 403
+    )
+
+
+def test_cli_asks_for_the_password_twice(db, session):
+    result = CliRunner().invoke(
+        main,
+        ["users", "add", "asked@council.example", "--role", "editor"],
+        input="typed at the prompt\ntyped at the prompt\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "Added asked@council.example as editor." in result.output
+    user = session.scalars(select(User).where(User.email == "asked@council.example")).one()
+    assert "typed at the prompt" not in user.password_hash
