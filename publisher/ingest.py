@@ -55,6 +55,7 @@ from publisher.sources.records import (
     list_stamp,
     normalise,
     record_key,
+    without_nul,
 )
 from publisher.topics import Mapping, derive_topics, load_mapping
 
@@ -293,9 +294,8 @@ def read_source(
                 _excerpt(full)
             )
             continue
-        out.candidates[key] = Candidate(
-            record, full if isinstance(full, dict) else raw, stamp, raw_hash
-        )
+        stored_raw = without_nul(full if isinstance(full, dict) else raw)
+        out.candidates[key] = Candidate(record, stored_raw, stamp, raw_hash)
     return out
 
 
@@ -505,7 +505,7 @@ def _sync_quarantine(
                 QuarantinedRecord(
                     source_id=source_id,
                     record_key=key,
-                    reason=reason[:2000],
+                    reason=without_nul(reason)[:2000],
                     excerpt=excerpt,
                     crawl_id=crawl_id,
                 )
@@ -604,7 +604,7 @@ def _crawl_with_lease(
         if reader.result.version and source.oruk_version != reader.result.version:
             source.oruk_version = reader.result.version
         if error is not None:
-            crawl.status, crawl.error = CrawlStatus.INCOMPLETE, error
+            crawl.status, crawl.error = CrawlStatus.INCOMPLETE, without_nul(error)
             crawl.finished_at, crawl.requests_made = utcnow(), requests_made
             crawl.counts = {
                 "seen": reader.result.items_seen,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import math
 import re
 from dataclasses import asdict, dataclass
 from typing import Any
@@ -81,12 +82,27 @@ def digest(value: Any) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
+def without_nul(value: Any) -> Any:
+    """The same JSON-like value without what PostgreSQL cannot store in text or JSONB:
+    NUL characters (real feeds do carry them) and NaN or infinite numbers (Python's JSON
+    reader accepts them)."""
+    if isinstance(value, str):
+        return value.replace("\x00", "") if "\x00" in value else value
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, list):
+        return [without_nul(v) for v in value]
+    if isinstance(value, dict):
+        return {without_nul(k): without_nul(v) for k, v in value.items()}
+    return value
+
+
 def record_key(raw: Any, position: int) -> str:
     """The id used to name a record in the quarantine, even when its id is unusable."""
     if isinstance(raw, dict):
         rid = raw.get("id")
-        if isinstance(rid, str) and rid.strip():
-            return rid.strip()[:255]
+        if isinstance(rid, str) and without_nul(rid).strip():
+            return str(without_nul(rid)).strip()[:255]
         if isinstance(rid, int) and not isinstance(rid, bool):
             return str(rid)
     return f"#{position}"
@@ -320,6 +336,8 @@ def normalise(raw: Any) -> NormalisedRecord:
     entry_id = rid.strip()
     if not entry_id or len(entry_id) > 255:
         raise RecordError("id must be 1 to 255 characters")
+    if any(ord(c) < 32 or ord(c) == 127 for c in entry_id):
+        raise RecordError("id contains control characters")
 
     name = _text(raw, "name", required=True)
     status_raw = raw.get("status")

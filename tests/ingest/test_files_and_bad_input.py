@@ -185,3 +185,33 @@ def test_crawler_never_crashes_on_junk_files(crawl_env, tmp_path, body):
     assert summary.status in ("complete", "incomplete")
     if summary.status == "incomplete":
         assert summary.error
+
+
+def test_nul_characters_never_reach_the_database(crawl_env, tmp_path):
+    """PostgreSQL refuses NUL in text and JSONB; real feeds carry them."""
+    path = tmp_path / "nul.json"
+    records = [
+        {"id": "ok\u0000", "name": "Bad id", "status": "active"},
+        {
+            "id": "fine",
+            "name": "Play\u0000group",
+            "status": "active",
+            "description": "<p>Hello\u0000</p>",
+            "extra": {"k\u0000": ["v\u0000", float("nan")]},
+        },
+        {"id": "\u0000", "name": "Only NUL id", "status": "active"},
+        {"id": "x", "name": "Unknown status", "status": "open\u0000"},
+    ]
+    path.write_text(json.dumps(records))
+    _file_source(path)
+    summary = crawl_source("file", today=TODAY, notify=False)
+    assert summary.status == "complete"
+    with session_scope() as session:
+        entry = session.scalars(select(Entry)).one()
+        assert entry.name == "Playgroup" and entry.summary == "Hello"
+        assert entry.record["extra"] == {"k": ["v", None]}
+        reasons = dict(
+            session.execute(select(QuarantinedRecord.record_key, QuarantinedRecord.reason)).all()
+        )
+    assert reasons["ok"] == "id contains control characters"
+    assert "unknown status" in reasons["x"]
