@@ -9,6 +9,7 @@ import selectors
 import shutil
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -128,16 +129,25 @@ def pds() -> Iterator[dict[str, str]]:
         assert proc.stdout is not None
         selector = selectors.DefaultSelector()
         selector.register(proc.stdout, selectors.EVENT_READ)
-        line = b""
-        if selector.select(timeout=PDS_START_TIMEOUT):
+        info: dict[str, str] | None = None
+        deadline = time.monotonic() + PDS_START_TIMEOUT
+        # The ready line is JSON with pds_url; skip anything else a library prints.
+        while info is None and selector.select(timeout=max(deadline - time.monotonic(), 0)):
             line = proc.stdout.readline()
+            if not line:
+                break
+            try:
+                parsed = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(parsed, dict) and "pds_url" in parsed:
+                info = parsed
         selector.close()
-        if not line:
+        if info is None:
             proc.kill()
             proc.wait()
             tail = log_path.read_text(errors="replace")[-3000:]
             pytest.fail(f"Bluesky's PDS did not start:\n{tail}")
-        info: dict[str, str] = json.loads(line)
         yield info
     finally:
         if proc.stdin is not None:

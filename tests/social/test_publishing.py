@@ -462,3 +462,17 @@ def test_post_that_may_be_out_is_seen_through_not_withdrawn(
     assert post.state is PostState.PUBLISHED
     assert post.platform_post_id == facebook.posts[0]["id"]
     assert len(facebook.posts) == 1
+
+
+def test_one_post_failing_leaves_the_others_alone(
+    session: Session, officers: dict[str, User], mastodon: Fake
+) -> None:
+    account = mastodon_account(session, mastodon)
+    first, second = approved(session, account, officers["approver"], n=2)
+    mastodon.fail_next.append((422, {"error": "Validation failed: Text is spam"}, {}))
+    assert publish_due(now=due(second)) == {"failed": 1, "published": 1}
+    first, second = reload(session, first), reload(session, second)
+    assert first.state is PostState.FAILED and first.last_error is not None
+    assert "Text is spam" in first.last_error
+    assert second.state is PostState.PUBLISHED and second.last_error is None
+    assert [p["content"] for p in mastodon.posts] == [second.text]

@@ -111,7 +111,8 @@ def test_two_person_rule(session: Session, officers: dict[str, User]) -> None:
     other = drafted_post(
         session, make_account(session, Platform.BLUESKY, "Second"), entry_id="svc-2"
     )
-    edit_post(session, officers["approver"], other, text=other.text)
+    edit_post(session, officers["approver"], other, text=other.text.replace("New on", "Now on"))
+    assert other.edited_by_id == officers["approver"].id
     approve(session, officers["approver"], other, two_person_rule=False)
     assert other.state is PostState.APPROVED
 
@@ -331,3 +332,15 @@ def test_emoji_alone_do_not_carry_the_meaning() -> None:
     assert not shown["mastodon"]["ok"]
     assert shown["mastodon"]["problems"][0].startswith("Say what the post is about in words")
     assert preview_text("Painting club 🎨 https://localoffer.example.gov.uk/x")["x"]["ok"]
+
+
+def test_saving_without_a_change_is_not_an_edit(
+    session: Session, officers: dict[str, User]
+) -> None:
+    account = make_account(session, Platform.MASTODON)
+    post = drafted_post(session, account)
+    edit_post(session, officers["approver"], post, text=post.text + "\r\n")
+    assert post.edited_by_id is None
+    assert audit(session, post) == []
+    approve(session, officers["approver"], post, two_person_rule=True)
+    assert post.state is PostState.APPROVED
