@@ -1,8 +1,8 @@
 """Real-browser helpers: the Flask app on a loopback port, Debian's Chromium driven by
 Playwright, and axe-core checks for WCAG 2.2 AA.
 
-Use from a conftest.py:  ``from tests.browser import browser, live_app  # noqa: F401``
-and call ``assert_accessible(page)`` on every page a test visits.
+The ``browser`` and ``live_app`` fixtures are registered in tests/conftest.py for every
+test; call ``assert_accessible(page)`` on every page a test visits.
 """
 
 from __future__ import annotations
@@ -29,35 +29,22 @@ CHROMIUM_ARGS = [
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 
 
-# One Playwright and one Chromium for the whole run. Each area imports this fixture into
-# its own conftest, which makes a separate (session-scoped) fixture per area; two sync
-# Playwright instances cannot run at once ("using Playwright Sync API inside the asyncio
-# loop"), so every copy shares this one and the last to finish closes it.
-_shared: dict[str, Any] = {"users": 0}
-
-
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Any]:
+    """One headless Chromium for the whole run (two sync Playwright instances cannot
+    run in one process, so this fixture lives in tests/conftest.py alone)."""
     if not CHROMIUM.exists():
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: .ci/setup-browser installs it")
         pytest.skip("Debian's chromium is not installed (run .ci/setup-browser)")
     from playwright.sync_api import sync_playwright
 
-    if _shared["users"] == 0:
-        pw = sync_playwright().start()
-        _shared["playwright"] = pw
-        _shared["browser"] = pw.chromium.launch(
+    with sync_playwright() as pw:
+        chromium = pw.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
-    _shared["users"] += 1
-    try:
-        yield _shared["browser"]
-    finally:
-        _shared["users"] -= 1
-        if _shared["users"] == 0:
-            _shared.pop("browser").close()
-            _shared.pop("playwright").stop()
+        yield chromium
+        chromium.close()
 
 
 class LiveServer:

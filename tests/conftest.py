@@ -19,6 +19,7 @@ from sqlalchemy import Engine, create_engine, text
 from publisher import db as dbmod
 from publisher.config import reset_settings
 from publisher.migrate import upgrade
+from tests.browser import browser, live_app  # noqa: F401 - fixtures for every area
 
 SHARED = Path(__file__).resolve().parents[2] / "shared"
 if not SHARED.exists():  # a clone elsewhere: look beside the checkout's parent too

@@ -1,6 +1,5 @@
 from publisher.db import session_scope
 from publisher.web import create_app
-from tests.browser import assert_accessible, browser, live_app  # noqa: F401
 from tests.factories import make_source
 
 

@@ -63,6 +63,23 @@ def _start_demo_directory(port: int, count: int) -> tuple[str, threading.Event]:
     return server.url, stop
 
 
+def _demo_admin() -> tuple[str, str] | None:
+    """A console account for the demo, made once; its password is shown once."""
+    import secrets
+
+    from sqlalchemy import func
+
+    from publisher.console.users import create_user
+    from publisher.models.users import User
+
+    with session_scope() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return None
+        password = secrets.token_urlsafe(15)
+        create_user(session, "admin@example.org", "admin", password)
+    return "admin@example.org", password
+
+
 def _register_demo_source(url: str) -> None:
     from publisher.ingest import add_source, crawl_source
 
@@ -87,6 +104,7 @@ def _register_demo_source(url: str) -> None:
 def run(demo: bool, host: str, port: int, demo_port: int) -> None:
     """Start the web app, a Celery worker and beat together (Ctrl-C stops all)."""
     env = dict(os.environ)
+    env["PUBLISHER_LOCAL"] = "1"  # shows the local outbox at /outbox/
     if demo:
         env["PUBLISHER_DEMO"] = "1"
         # Crawl every minute so that the demo's changes show up quickly.
@@ -118,6 +136,12 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
         os.environ["REDIS_URL"] = env["REDIS_URL"]
         reset_settings()
         _register_demo_source(url)
+        admin = _demo_admin()
+        if admin:
+            click.echo(
+                f"Officer console: sign in at http://{host}:{port}/console as {admin[0]} "
+                f"with the password {admin[1]} (shown once)"
+            )
 
     bin_dir = Path(sys.executable).parent
     commands = {
@@ -160,6 +184,13 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
     }
     procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}  # noqa: S603
     click.echo(f"Local Offer Publisher is running: open http://{host}:{port}/ (Ctrl-C to stop)")
+    from publisher.mail.settings import mail_settings
+
+    if mail_settings().transport == "outbox":
+        click.echo(
+            f"No SMTP_URL or NOTIFY_API_KEY, so emails are saved, not sent: "
+            f"read them at http://{host}:{port}/outbox/"
+        )
 
     stopping = False
 

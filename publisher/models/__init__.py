@@ -16,6 +16,9 @@ from publisher.models.editions import (
 )
 from publisher.models.entries import Entry, QuarantinedRecord
 from publisher.models.feeds import FeedDocument
+from publisher.models.logins import LoginAttempt
+from publisher.models.settings import AppSetting
+from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.models.sources import Crawl, CrawlStatus, Source, SourceKind
 from publisher.models.subscribers import (
     ConsentRecord,
@@ -27,9 +30,6 @@ from publisher.models.subscribers import (
     SubscriberStatus,
     Suppression,
 )
-from publisher.models.logins import LoginAttempt
-from publisher.models.settings import AppSetting
-from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.models.users import Role, User
 
 __all__ = [
@@ -50,8 +50,8 @@ __all__ = [
     "EmailFormat",
     "EndReason",
     "Entry",
-    "Frequency",
     "FeedDocument",
+    "Frequency",
     "LoginAttempt",
     "Platform",
     "Post",

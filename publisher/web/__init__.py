@@ -53,6 +53,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from publisher.web import demo
 
         app.register_blueprint(demo.bp)
+    if os.environ.get("PUBLISHER_LOCAL"):
+        from publisher.web import outbox
+
+        app.register_blueprint(outbox.bp)
 
     from publisher import console
 

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from publisher.models import AppSetting, ChangeKind, Platform, Post, PostState
 from publisher.social import update_account
 from publisher.social.publishing import publish_due
-from tests.browser import assert_accessible, browser, live_app  # noqa: F401
+from tests.browser import assert_accessible
 from tests.console.conftest import PASSWORD, drafted_post, make_account
 from tests.factories import make_entry, make_source, record_change
 from tests.social.servers import MastodonHandler, serve
@@ -54,7 +54,7 @@ def sign_out(page) -> None:
     page.wait_for_url(re.compile(r"/console/login"))
 
 
-def test_edit_approve_publish_in_the_browser(browser, live_app, session, officers, app):  # noqa: F811
+def test_edit_approve_publish_in_the_browser(browser, live_app, session, officers, app):
     with serve(MastodonHandler, TOKEN) as mastodon:
         account = make_account(session, Platform.MASTODON, settings={"api_base_url": mastodon.url})
         account_id = account.id
@@ -118,7 +118,7 @@ def test_edit_approve_publish_in_the_browser(browser, live_app, session, officer
     assert account_id
 
 
-def test_every_console_page_is_accessible(browser, live_app, session, officers, app, account):  # noqa: F811
+def test_every_console_page_is_accessible(browser, live_app, session, officers, app, account):
     draft = drafted_post(session, account)
     failed = drafted_post(session, account, "Riverside Youth Club", entry_id="svc-2")
     failed.state = PostState.FAILED

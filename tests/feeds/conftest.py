@@ -19,7 +19,6 @@ from publisher.db import session_scope
 from publisher.feeds.service import rebuild_feeds
 from publisher.models import Change, ChangeKind, Source
 from publisher.web import create_app
-from tests.browser import browser, live_app  # noqa: F401 - fixtures for the page tests
 from tests.factories import make_entry, make_source, record_change
 
 BASE_URL = "https://news.localoffer.example.gov.uk"

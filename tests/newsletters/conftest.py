@@ -2,5 +2,4 @@
 
 from __future__ import annotations
 
-from tests.browser import browser, live_app  # noqa: F401
 from tests.mailsink import mail_sink  # noqa: F401

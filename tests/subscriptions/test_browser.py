@@ -8,7 +8,7 @@ from sqlalchemy import select
 from publisher.db import session_scope
 from publisher.models import Subscriber, SubscriberStatus
 from publisher.subscriptions.links import manage_url, unsubscribe_url
-from tests.browser import assert_accessible, browser, live_app  # noqa: F401
+from tests.browser import assert_accessible
 from tests.subscriptions.conftest import BASE_URL, links_in
 
 pytestmark = pytest.mark.browser
@@ -18,7 +18,7 @@ def _local(server, url: str) -> str:
     return server.url + url.removeprefix(BASE_URL)
 
 
-def test_subscribe_confirm_manage_and_leave_in_a_browser(app, browser, live_app, mail_sink):  # noqa: F811
+def test_subscribe_confirm_manage_and_leave_in_a_browser(app, browser, live_app, mail_sink):
     server = live_app(app)
     page = browser.new_page()
     try:
