@@ -412,15 +412,19 @@ def run_one(database: str, n: int, n_changes: int, workers: int, keep: bool) -> 
         "worker_ms": 1000 * worker_cpu / max(1, received),
         "sink_ms": 1000 * sink_cpu / max(1, received),
     }
+    r = result
+    rss_text = ", ".join(f"{x:.0f}" for x in rss)
+    e2e_pct = 100 * r["rate_e2e"] / r["base_rate"]
+    send_pct = 100 * r["rate_send"] / r["base_rate"]
     print(
-        f"[{database} {n}] recipients {built.recipients:,} ({variants} variants, {built.items} items, "
-        f"{result['avg_kb']:.1f} KB avg), received {received:,}; build {result['build_s']:.1f} s, "
-        f"send {send_time:.1f} s, wall {result['wall_s']:.1f} s = {result['rate_e2e']:.0f} msg/s "
-        f"(send phase {result['rate_send']:.0f} msg/s); peak RSS per worker "
-        f"{', '.join(f'{r:.0f}' for r in rss)} MB; baseline replay {base_count:,} in {base_time:.1f} s = "
-        f"{result['base_rate']:.0f} msg/s -> end to end {100 * result['rate_e2e'] / result['base_rate']:.0f}%, "
-        f"send phase {100 * result['rate_send'] / result['base_rate']:.0f}% of baseline; CPU per message: "
-        f"workers {result['worker_ms']:.2f} ms, sink {result['sink_ms']:.2f} ms",
+        f"[{database} {n}] recipients {built.recipients:,} ({variants} variants, "
+        f"{built.items} items, {r['avg_kb']:.1f} KB avg), received {received:,}; "
+        f"build {r['build_s']:.1f} s, send {send_time:.1f} s, wall {r['wall_s']:.1f} s = "
+        f"{r['rate_e2e']:.0f} msg/s (send phase {r['rate_send']:.0f} msg/s); "
+        f"peak RSS per worker {rss_text} MB; baseline replay {base_count:,} in "
+        f"{base_time:.1f} s = {r['base_rate']:.0f} msg/s -> end to end {e2e_pct:.0f}%, "
+        f"send phase {send_pct:.0f}% of baseline; CPU per message: "
+        f"workers {r['worker_ms']:.2f} ms, sink {r['sink_ms']:.2f} ms",
         flush=True,
     )
     return result
@@ -452,7 +456,8 @@ def main() -> None:
         print(
             f"| {r['database']} | {r['subscribers']:,} | {r['recipients']:,} | {r['wall_s']:.1f} | "
             f"{r['rate_e2e']:.0f} | {r['rate_send']:.0f} | {r['base_rate']:.0f} | "
-            f"{100 * r['rate_e2e'] / r['base_rate']:.0f}% | {', '.join(f'{x:.0f}' for x in r['rss_mb'])} |"
+            f"{100 * r['rate_e2e'] / r['base_rate']:.0f}% | "
+            f"{', '.join(f'{x:.0f}' for x in r['rss_mb'])} |"
         )
 
 

@@ -79,6 +79,9 @@ class OutgoingMessage:
     reference: str | None = None
     message_id: str | None = None
     date: dt.datetime | None = None
+    # The finished bytes, when built ahead of time (see to_bytes): a sender may prepare
+    # the next message in another thread while it waits on the network.
+    raw: bytes | None = field(default=None, repr=False)
 
     def recipient(self) -> str:
         return parseaddr(self.to)[1]
@@ -108,7 +111,12 @@ class OutgoingMessage:
         return headers
 
     def to_bytes(self, sender: str, id_domain: str) -> bytes:
-        """The message as RFC 5322 bytes with CRLF line ends."""
+        """The message as RFC 5322 bytes with CRLF line ends (built once, then kept)."""
+        if self.raw is None:
+            self.raw = self._build(sender, id_domain)
+        return self.raw
+
+    def _build(self, sender: str, id_domain: str) -> bytes:
         head = "".join(f"{n}: {v}\r\n" for n, v in self.all_headers(sender, id_domain))
         text_part = _qp(self.text)
         if self.html is None:

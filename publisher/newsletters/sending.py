@@ -21,6 +21,7 @@ import functools
 import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -242,11 +243,13 @@ def _send_claimed(
     result: BatchResult,
 ) -> None:
     failures_in_a_row = 0
-    for row, rendered in prepared:
+    sender = mail_settings().mail_from
+    prebuild = transport.name in {"smtp", "outbox"}
+
+    def build(item: tuple[Any, RenderedVariant | None]) -> OutgoingMessage | ValueError | None:
+        row, rendered = item
         if rendered is None:
-            _set(conn, row.id, token, DeliveryStatus.SKIPPED, "subscriber is no longer active")
-            result.skipped += 1
-            continue
+            return None
         stub = Subscriber(id=row.subscriber_id, token_version=row.token_version)
         unsubscribe = links.unsubscribe_url(stub)
         body, html = rendered.personalise(links.manage_url(stub), unsubscribe)
@@ -261,48 +264,85 @@ def _send_claimed(
             # message twice (a reply lost after the server took it) can tell.
             message_id=f"<{reference(edition_id, row.subscriber_id)}@{domain}>",
         )
+        if prebuild:
+            try:
+                message.to_bytes(sender, domain)
+            except ValueError as exc:  # an address or header we cannot send
+                return exc
+        return message
 
-        def handover(delivery_id: int = row.id) -> None:
-            done = conn.execute(_MARK_SENT, {"now": utcnow(), "id": delivery_id, "token": token})
-            conn.commit()
-            if done.rowcount != 1:
-                raise LostClaim(f"delivery {delivery_id} was claimed by someone else")
-
-        try:
-            transport.send(message, on_handover=handover)
-        except LostClaim:
-            continue
-        except PermanentSendError as exc:
-            _set(conn, row.id, token, DeliveryStatus.FAILED, exc.reason, any_status=True)
-            result.failed += 1
-            if exc.ends_subscription:
-                result.ended.append(row.subscriber_id)
-            failures_in_a_row = 0
-            continue
-        except RetryableSendError as exc:
-            failures_in_a_row += 1
-            gave_up = row.attempts >= settings.max_attempts
-            _set(
-                conn,
-                row.id,
-                token,
-                DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
-                exc.reason,
-                any_status=True,
+    # Messages are built in a second thread while this one waits on the SMTP server and
+    # the database (socket waits release the GIL); sending stays strictly in order here.
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
+    try:
+        for (row, _), message in zip(prepared, pool.map(build, prepared), strict=True):
+            failures_in_a_row = _send_one(
+                conn, transport, token, row, message, settings, result, failures_in_a_row
             )
-            if gave_up:
-                result.failed += 1
-            else:
-                result.released += 1
-                # Rows given back need another run of this batch later.
-                result.retry_error = exc.reason
             if failures_in_a_row >= STOP_AFTER:
-                result.released += _release(conn, token)
-                result.retry_error = exc.reason
-                return
-            continue
-        failures_in_a_row = 0
-        result.sent += 1
+                return  # the provider is down: the rest of the claim was given back
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _send_one(
+    conn: Connection,
+    transport: Transport,
+    token: str,
+    row: Any,
+    message: OutgoingMessage | ValueError | None,
+    settings: EditionSettings,
+    result: BatchResult,
+    failures_in_a_row: int,
+) -> int:
+    """Send one claimed delivery; returns the count of retryable failures in a row."""
+    if message is None:
+        _set(conn, row.id, token, DeliveryStatus.SKIPPED, "subscriber is no longer active")
+        result.skipped += 1
+        return failures_in_a_row
+    if isinstance(message, ValueError):
+        _set(conn, row.id, token, DeliveryStatus.FAILED, str(message)[:500])
+        result.failed += 1
+        return failures_in_a_row
+
+    def handover(delivery_id: int = row.id) -> None:
+        done = conn.execute(_MARK_SENT, {"now": utcnow(), "id": delivery_id, "token": token})
+        conn.commit()
+        if done.rowcount != 1:
+            raise LostClaim(f"delivery {delivery_id} was claimed by someone else")
+
+    try:
+        transport.send(message, on_handover=handover)
+    except LostClaim:
+        return failures_in_a_row
+    except PermanentSendError as exc:
+        _set(conn, row.id, token, DeliveryStatus.FAILED, exc.reason, any_status=True)
+        result.failed += 1
+        if exc.ends_subscription:
+            result.ended.append(row.subscriber_id)
+        return 0
+    except RetryableSendError as exc:
+        gave_up = row.attempts >= settings.max_attempts
+        _set(
+            conn,
+            row.id,
+            token,
+            DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
+            exc.reason,
+            any_status=True,
+        )
+        if gave_up:
+            result.failed += 1
+        else:
+            result.released += 1
+            # Rows given back need another run of this batch later.
+            result.retry_error = exc.reason
+        if failures_in_a_row + 1 >= STOP_AFTER:
+            result.released += _release(conn, token)
+            result.retry_error = exc.reason
+        return failures_in_a_row + 1
+    result.sent += 1
+    return 0
 
 
 def _set(

@@ -342,3 +342,17 @@ def test_no_news_no_email(db: Any, mail_sink: MailSink) -> None:
     assert mail_sink.messages == []
     # Immediate editions are not even made without news.
     assert editions.run_edition(Frequency.IMMEDIATE, _send_here, now=utcnow()).reason == "no news"
+
+
+def test_an_address_we_cannot_send_to_fails_only_its_delivery(db: Any, mail_sink: MailSink) -> None:
+    with session_scope() as session:
+        _world(session)
+        subscriber(session, "not-an-address")  # stored before validation existed, say
+        subscriber(session, "fine@example.org")
+    editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    assert set(mail_sink.by_recipient()) == {"fine@example.org"}
+    with session_scope() as session:
+        rows = {d.subscriber_id: d for d in session.scalars(select(Delivery)).all()}
+        bad = session.scalars(select(Subscriber).where(Subscriber.email == "not-an-address")).one()
+        assert rows[bad.id].status is DeliveryStatus.FAILED
+        assert "not an email address" in (rows[bad.id].error or "")
