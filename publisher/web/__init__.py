@@ -6,8 +6,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
-from flask_wtf.csrf import CSRFProtect
+from flask import Flask, render_template, request
+from flask_wtf.csrf import CSRFError, CSRFProtect
 from jinja2 import FileSystemLoader, select_autoescape
 
 from publisher.config import get_settings
@@ -61,6 +61,14 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from publisher import console
 
     console.register(app)
+
+    @app.errorhandler(CSRFError)
+    def _form_expired(error: CSRFError) -> Any:
+        # One handler for the whole app: a missing, forged or old token gets a plain
+        # page saying what to do, and nothing is changed.
+        if request.path.startswith("/console"):
+            return render_template("web/console/csrf.html"), 400
+        return render_template("web/form_expired.html"), 400
 
     @app.context_processor
     def _site() -> dict[str, Any]:
