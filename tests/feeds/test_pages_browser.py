@@ -69,12 +69,12 @@ def test_keyboard_alone_reaches_skip_link_and_main_links(browser, site):
         first = _focused(page)
         assert first["text"] == "Skip to main content" and first["visible"] and first["outline"]
         seen = []
-        for _ in range(8):
+        for _ in range(9):
             page.keyboard.press("Tab")
             now = _focused(page)
             assert now["visible"] and now["outline"], now
             seen.append(now["href"])
-        for href in ["/", "/newsletters", "/feeds", "/accessibility", "/privacy"]:
+        for href in ["/", "/subscriptions/", "/newsletters", "/feeds", "/accessibility", "/privacy"]:
             assert href in seen
         # The skip link moves focus to the main content.
         page.goto(site.url + "/")
@@ -82,7 +82,7 @@ def test_keyboard_alone_reaches_skip_link_and_main_links(browser, site):
         page.keyboard.press("Enter")
         assert page.evaluate("document.activeElement.id") == "main"
         page.keyboard.press("Tab")
-        assert _focused(page)["href"] == "/newsletters"  # first link in the page's text
+        assert _focused(page)["href"] == "/subscriptions/"  # first link in the page's text
     finally:
         page.close()
 
