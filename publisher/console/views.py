@@ -359,14 +359,79 @@ def settings_page() -> Any:
     ), (400 if errors else 200)
 
 
-# --- Sources (read-only: sources are added with `publisher sources add`) -----------------
+# --- Sources --------------------------------------------------------------------------------
+# The web form takes ORUK API addresses only: a file path typed into a web page would let
+# the console read files on the server. Files are added with `publisher source add`.
+
+
+def _sources_page(errors: dict[str, str], form: dict[str, str], status: int = 200) -> Any:
+    sources = g.db.scalars(select(Source).order_by(Source.name)).all()
+    return render_template(
+        "web/console/sources.html", sources=sources, errors=errors, form=form
+    ), status
 
 
 @bp.get("/admin/sources")
 @requires("admin")
 def sources_page() -> Any:
-    sources = g.db.scalars(select(Source).order_by(Source.name)).all()
-    return render_template("web/console/sources.html", sources=sources)
+    return _sources_page({}, {})
+
+
+@bp.post("/admin/sources")
+@requires("admin")
+def sources_add() -> Any:
+    from publisher.ingest import add_source, looks_like_url
+
+    form = {k: request.form.get(k, "").strip() for k in ("name", "url", "page_url")}
+    if not looks_like_url(form["url"]):
+        return _sources_page(
+            {"add": "Give the directory's web address, starting with https:// (or http://)."},
+            form,
+            400,
+        )
+    try:
+        source = add_source(g.db, form["name"], form["url"], form["page_url"] or None)
+    except ValueError as exc:
+        g.db.rollback()
+        return _sources_page({"add": str(exc)[:1].upper() + str(exc)[1:] + "."}, form, 400)
+    audit.record(
+        g.db,
+        g.user,
+        "source.add",
+        "source",
+        source.id,
+        None,
+        {
+            "name": source.name,
+            "location": source.location,
+            "page_url_template": source.page_url_template,
+        },
+    )
+    g.db.commit()
+    flash(
+        f"Added {source.name}. Its first crawl records what is there and announces nothing.",
+        "success",
+    )
+    return redirect(url_for("console.sources_page"))
+
+
+@bp.post("/admin/sources/<int:source_id>/crawl")
+@requires("admin")
+def sources_crawl(source_id: int) -> Any:
+    source = g.db.get(Source, source_id)
+    if source is None:
+        from flask import abort
+
+        abort(404)
+    audit.record(g.db, g.user, "source.crawl", "source", source.id, None, None)
+    g.db.commit()  # queue after commit
+    from publisher.tasks.crawl import crawl_source
+
+    crawl_source.delay(source.name)
+    flash(
+        f"A crawl of {source.name} will start in a moment. Reload this page to see it.", "success"
+    )
+    return redirect(url_for("console.sources_page"))
 
 
 # --- Audit log -----------------------------------------------------------------------------

@@ -272,3 +272,48 @@ def test_cli_asks_for_the_password_twice(db, session):
     assert "Added asked@council.example as editor." in result.output
     user = session.scalars(select(User).where(User.email == "asked@council.example")).one()
     assert "typed at the prompt" not in user.password_hash
+
+
+def test_admins_add_directory_sources_and_others_may_not(sign_in, session):
+    from publisher.models import Source
+
+    approver = sign_in("approver")
+    refused = approver.post(
+        "/console/admin/sources",
+        {"name": "north", "url": "https://dir.example.org/api"},
+        page="/console/posts",
+    )
+    assert refused.status_code == 403
+    admin = sign_in("admin")
+    page = "/console/admin/sources"
+    local_file = admin.post(page, {"name": "etc", "url": "/etc/passwd"}, page=page)
+    assert local_file.status_code == 400
+    assert "starting with https://" in local_file.get_data(as_text=True)
+    bad_template = admin.post(
+        page,
+        {"name": "north", "url": "https://dir.example.org/api", "page_url": "https://lo/x"},
+        page=page,
+    )
+    assert bad_template.status_code == 400 and "{id}" in bad_template.get_data(as_text=True)
+    session.expire_all()
+    assert session.query(Source).count() == 0
+    added = admin.post(
+        page,
+        {
+            "name": "north",
+            "url": "https://dir.example.org/api/",
+            "page_url": "https://localoffer.example.gov.uk/services/{id}",
+        },
+        page=page,
+    )
+    assert added.status_code == 302
+    session.expire_all()
+    source = session.query(Source).one()
+    assert source.location == "https://dir.example.org/api"
+    event = session.query(AuditEvent).filter_by(action="source.add").one()
+    assert event.after["name"] == "north"
+    again = admin.post(page, {"name": "north", "url": "https://other.example.org"}, page=page)
+    assert again.status_code == 400 and "already a source" in again.get_data(as_text=True)
+    listing = admin.get(page).get_data(as_text=True)
+    assert "north" in listing and "Crawl now" in listing
+    assert admin.post("/console/admin/sources/999/crawl", page=page).status_code == 404
