@@ -71,12 +71,24 @@ def _demo_admin() -> tuple[str, str] | None:
 
     from publisher.console.users import create_user
     from publisher.models.users import User
+    from publisher.social.accounts import create_account
 
     with session_scope() as session:
         if session.scalar(select(func.count()).select_from(User)):
             return None
         password = secrets.token_urlsafe(15)
         create_user(session, "admin@example.org", "admin", password)
+        # Drafts need an account to be drafted for. This one is not connected to any
+        # Mastodon server: drafting, editing, approval and scheduling work; publishing
+        # fails with a clear error until an admin gives it a real server and token.
+        create_account(
+            session,
+            None,
+            "mastodon",
+            "Demo Mastodon (not connected)",
+            settings={"api_base_url": "http://127.0.0.1:9"},
+            creds={"access_token": "not-a-real-token"},
+        )
     return "admin@example.org", password
 
 

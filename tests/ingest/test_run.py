@@ -76,6 +76,37 @@ def test_run_demo_shows_a_baseline_then_changes(tmp_path: Path):
         ).read_text()[-3000:]
         kinds = {c["kind"] for c in _changes(env)}
         assert kinds <= {"added", "updated", "removed", "reopened", "became_stale"}
+        # The demo's officer account works, and the changes became drafts in its queue.
+        import re
+
+        import requests
+        from sqlalchemy import create_engine, text
+
+        log_text = (tmp_path / "run.log").read_text()
+        found = re.search(r"as (\S+) with the password (\S+) \(shown once\)", log_text)
+        assert found, log_text[-3000:]
+        officer = requests.Session()
+        login = officer.get(f"http://127.0.0.1:{web}/console/login", timeout=10)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', login.text)
+        assert token
+        signed_in = officer.post(
+            f"http://127.0.0.1:{web}/console/login",
+            data={
+                "email": found.group(1),
+                "password": found.group(2),
+                "csrf_token": token.group(1),
+            },
+            timeout=10,
+        )
+        assert signed_in.status_code == 200 and "Sign out" in signed_in.text
+        engine = create_engine(f"sqlite:///{tmp_path / 'var' / 'publisher.sqlite3'}")
+
+        def drafted() -> bool:
+            with engine.connect() as conn:
+                return bool(conn.execute(text("SELECT count(*) FROM social_posts")).scalar())
+
+        assert wait_for(drafted, timeout=60, every=1.0), log_text[-3000:]
+        engine.dispose()
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.wait(timeout=30)
