@@ -82,7 +82,7 @@ class UnknownSource(LookupError):
 class Reader(Protocol):
     result: ReadResult
 
-    def records(self) -> Iterable[Any]: ...
+    def records(self) -> Iterable[tuple[Any, bool]]: ...
 
     def detail(self, entry_id: str) -> Any: ...
 
@@ -140,8 +140,9 @@ def add_source(
 
 
 def make_reader(source: Source, settings: Settings) -> tuple[Reader, HttpClient | None]:
+    previous = dict(source.page_fingerprints or {})
     if source.kind is SourceKind.FILE:
-        return FileReader(Path(source.location)), None
+        return FileReader(Path(source.location), previous_pages=previous), None
     client = HttpClient(
         ClientPolicy(
             connect_timeout=settings.crawl_connect_timeout,
@@ -157,6 +158,8 @@ def make_reader(source: Source, settings: Settings) -> tuple[Reader, HttpClient 
         client,
         page_size=settings.crawl_page_size,
         max_pages=settings.crawl_max_pages,
+        known_version=source.oruk_version,
+        previous_pages=previous,
     )
     return reader, client
 
@@ -195,19 +198,22 @@ def release_lease(session: Session, source_id: int, token: str) -> None:
 # --- reading ---------------------------------------------------------------------
 
 
-@dataclass
-class Known:
-    pk: int
+class Known(Protocol):
+    """What a crawl needs to know of a stored entry (a result row, not a full Entry:
+    loading 5,000 of these must cost little more than the query)."""
+
+    id: int
     list_stamp: str | None
     list_hash: str | None
     present: bool
     missing_crawls: int
     status: str
 
-    def unchanged_by(self, raw_hash: str) -> bool:
-        # A service removed for being absent and now listed again is news even when
-        # its record is byte-for-byte the same.
-        return self.list_hash == raw_hash and (self.present or self.status in CLOSED_STATUSES)
+
+def unchanged_by(known: Known, raw_hash: str) -> bool:
+    # A service removed for being absent and now listed again is news even when its
+    # record is byte-for-byte the same.
+    return known.list_hash == raw_hash and (known.present or known.status in CLOSED_STATUSES)
 
 
 @dataclass
@@ -243,10 +249,11 @@ def read_source(
     stored_records: Callable[[str], dict[str, Any] | None],
     *,
     fetch_details: bool,
+    quarantined: frozenset[str] = frozenset(),
 ) -> ReadOutcome:
     out = ReadOutcome()
     first_position: dict[str, int] = {}
-    for position, raw in enumerate(reader.records(), start=1):
+    for position, (raw, same_page) in enumerate(reader.records(), start=1):
         key = record_key(raw, position)
         if isinstance(raw, dict) and not key.startswith("#"):
             if key in first_position:
@@ -259,10 +266,21 @@ def read_source(
                 raw
             )
             continue
+        prior = known.get(key)
+        if (
+            same_page
+            and prior is not None
+            and prior.list_hash is not None
+            and key not in quarantined
+            and (prior.present or prior.status in CLOSED_STATUSES)
+        ):
+            # The page is byte for byte what the last complete crawl stored, so this
+            # record is too: no need to hash it.
+            out.unchanged += 1
+            continue
         raw_hash = digest(raw)
         stamp = list_stamp(raw)
-        prior = known.get(key)
-        if prior is not None and prior.unchanged_by(raw_hash):
+        if prior is not None and unchanged_by(prior, raw_hash):
             out.unchanged += 1
             continue
         full: Any = raw
@@ -514,7 +532,7 @@ def _sync_quarantine(
     return rows
 
 
-def _load_known(session: Session, source_id: int) -> dict[str, Known]:
+def _load_known(session: Session, source_id: int) -> dict[str, Any]:
     rows = session.execute(
         select(
             Entry.entry_id,
@@ -526,10 +544,7 @@ def _load_known(session: Session, source_id: int) -> dict[str, Known]:
             Entry.status,
         ).where(Entry.source_id == source_id)
     )
-    return {
-        r.entry_id: Known(r.id, r.list_stamp, r.list_hash, r.present, r.missing_crawls, r.status)
-        for r in rows
-    }
+    return {r.entry_id: r for r in rows}
 
 
 # --- the whole crawl ---------------------------------------------------------------
@@ -573,6 +588,11 @@ def _crawl_with_lease(
         session.flush()
         crawl_id = crawl.id
         known = _load_known(session, source_id)
+        quarantined = frozenset(
+            session.scalars(
+                select(QuarantinedRecord.record_key).where(QuarantinedRecord.source_id == source_id)
+            )
+        )
         present_count = sum(1 for k in known.values() if k.present)
         reader, client = make_reader(source, settings)
         source_name = source.name
@@ -586,7 +606,9 @@ def _crawl_with_lease(
     error: str | None = None
     outcome = ReadOutcome()
     try:
-        outcome = read_source(reader, known, stored_record, fetch_details=client is not None)
+        outcome = read_source(
+            reader, known, stored_record, fetch_details=client is not None, quarantined=quarantined
+        )
         error = check_complete(reader.result, outcome, present_count)
     except SourceError as exc:
         error = str(exc)
@@ -633,18 +655,18 @@ def _crawl_with_lease(
             announce=not baseline,
         )
         applier.counts["unchanged"] = outcome.unchanged
-        existing = _load_by_pk(session, [known[k].pk for k in outcome.candidates if k in known])
+        existing = _load_by_pk(session, [known[k].id for k in outcome.candidates if k in known])
         for key, cand in outcome.candidates.items():
-            entry = existing.get(known[key].pk) if key in known else None
+            entry = existing.get(known[key].id) if key in known else None
             if entry is None:
                 applier.add(cand)
             else:
                 applier.update(entry, cand)
 
         # Present entries this complete crawl did not list, and ones back after a blip.
-        absent = [k.pk for key, k in known.items() if k.present and key not in outcome.seen]
+        absent = [k.id for key, k in known.items() if k.present and key not in outcome.seen]
         back = [
-            k.pk
+            k.id
             for key, k in known.items()
             if k.present
             and k.missing_crawls
@@ -672,6 +694,8 @@ def _crawl_with_lease(
         applier.counts["quarantined"] = len(outcome.quarantine)
         if baseline:
             source.baseline_at = applier.now
+        if (source.page_fingerprints or {}) != reader.result.fingerprints:
+            source.page_fingerprints = reader.result.fingerprints
         crawl.status = CrawlStatus.COMPLETE
         crawl.finished_at = utcnow()
         crawl.counts = dict(applier.counts) | {"seen": reader.result.items_seen}

@@ -38,6 +38,11 @@ def upgrade() -> None:
         sa.Column("created_at", publisher.db.UTCDateTime(timezone=True), nullable=False),
         sa.Column("baseline_at", publisher.db.UTCDateTime(timezone=True), nullable=True),
         sa.Column("lock_token", sa.String(length=64), nullable=True),
+        sa.Column(
+            "page_fingerprints",
+            sa.JSON().with_variant(postgresql.JSONB(astext_type=sa.Text()), "postgresql"),
+            nullable=True,
+        ),
         sa.Column("lock_expires_at", publisher.db.UTCDateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_sources")),
         sa.UniqueConstraint("name", name=op.f("uq_sources_name")),

@@ -42,6 +42,9 @@ class Source(Base):
     # A lease, taken with one conditional UPDATE, so that two crawls of one source
     # never overlap, whichever process or database starts them.
     lock_token: Mapped[str | None] = mapped_column(String(64))
+    # Page number -> SHA-256 of the page's bytes at the last complete crawl. A page that
+    # comes back byte for byte lets the next crawl skip hashing its records one by one.
+    page_fingerprints: Mapped[dict[str, str] | None] = mapped_column(JSONType)
     lock_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     crawls: Mapped[list[Crawl]] = relationship(back_populates="source", order_by="Crawl.id")

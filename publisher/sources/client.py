@@ -4,12 +4,15 @@ a minimum gap between requests, and failures sorted into retryable and permanent
 from __future__ import annotations
 
 import email.utils
+import hashlib
 import json
+import os
 import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import urlsplit
 
 import requests
 
@@ -46,8 +49,23 @@ class HttpClient:
     requests_made: int = 0
     _last_request: float = 0.0
 
+    _proxies: dict[str, dict[str, str]] = field(default_factory=dict)
+
     def __post_init__(self) -> None:
         self.session.headers.update({"User-Agent": USER_AGENT, "Accept": "application/json"})
+        # requests reads the proxy and CA settings from the environment on every request;
+        # read them once per host instead (the same settings: HTTPS_PROXY, NO_PROXY,
+        # REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE).
+        self.session.trust_env = False
+        bundle = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE")
+        if bundle:
+            self.session.verify = bundle
+
+    def _proxies_for(self, url: str) -> dict[str, str]:
+        host = urlsplit(url).netloc
+        if host not in self._proxies:
+            self._proxies[host] = requests.utils.get_environ_proxies(url)
+        return self._proxies[host]
 
     def close(self) -> None:
         self.session.close()
@@ -70,6 +88,12 @@ class HttpClient:
 
     def get_json(self, url: str, params: dict[str, Any] | None = None) -> Any:
         """GET and decode JSON; retries connection errors, timeouts, 429 and 5xx."""
+        return self.get_json_and_digest(url, params)[0]
+
+    def get_json_and_digest(
+        self, url: str, params: dict[str, Any] | None = None
+    ) -> tuple[Any, str]:
+        """As get_json, with a SHA-256 of the body's bytes (a page's fingerprint)."""
         last_error = ""
         for attempt in range(self.policy.retries + 1):
             self._pace()
@@ -80,6 +104,7 @@ class HttpClient:
                     url,
                     params=params,
                     timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+                    proxies=self._proxies_for(url),
                 )
             except (requests.ConnectionError, requests.Timeout) as exc:
                 last_error = f"{type(exc).__name__} for {url}"
@@ -88,7 +113,7 @@ class HttpClient:
             if response is not None:
                 if response.status_code == 200:
                     try:
-                        return response.json()
+                        return response.json(), hashlib.sha256(response.content).hexdigest()
                     except (ValueError, json.JSONDecodeError) as exc:
                         raise FetchError(
                             f"{response.url} did not return valid JSON ({exc})"

@@ -7,6 +7,7 @@ the crawl then records itself as incomplete and changes nothing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -69,6 +70,8 @@ class ReadResult:
     declared_total: int | None = None
     pages: int = 0
     items_seen: int = 0
+    # page number -> SHA-256 of its bytes, kept by a complete crawl for the next one
+    fingerprints: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -77,6 +80,8 @@ class ApiReader:
     client: HttpClient
     page_size: int = 100
     max_pages: int = 10_000
+    known_version: str | None = None
+    previous_pages: dict[str, str] = field(default_factory=dict)
     result: ReadResult = field(default_factory=ReadResult)
 
     def detect_version(self) -> str | None:
@@ -90,25 +95,33 @@ class ApiReader:
             return "3" if version.startswith("3") else version.split(".")[0] or None
         return None
 
-    def records(self) -> Iterator[Any]:
-        self.result.version = self.detect_version()
+    def records(self) -> Iterator[tuple[Any, bool]]:
+        """Each raw record, with True when its page's bytes are the same as at the last
+        complete crawl (``previous_pages``), so the caller may skip work on it."""
+        # ``GET /`` only until the version is known: the envelope tells it on every page.
+        self.result.version = self.known_version or self.detect_version()
         url = self.base_url.rstrip("/") + "/services"
         page = 1
         while True:
             if page > self.max_pages:
                 raise SourceError(f"stopped after {self.max_pages} pages (CRAWL_MAX_PAGES)")
             try:
-                body = self.client.get_json(url, {"page": page, "per_page": self.page_size})
+                body, fingerprint = self.client.get_json_and_digest(
+                    url, {"page": page, "per_page": self.page_size}
+                )
             except FetchError as exc:
                 raise SourceError(f"page {page}: {exc}") from exc
             envelope = parse_envelope(body, f"page {page}")
             self.result.pages += 1
-            if self.result.version is None:
+            self.result.fingerprints[str(page)] = fingerprint
+            same = self.previous_pages.get(str(page)) == fingerprint
+            if envelope.version is not None:
                 self.result.version = envelope.version
             if page == 1:
                 self.result.declared_total = envelope.total_items
             self.result.items_seen += len(envelope.items)
-            yield from envelope.items
+            for item in envelope.items:
+                yield item, same
             # Count items rather than trusting ``size``; stop on the first sign of the end.
             if not envelope.items or envelope.last is True:
                 break
@@ -132,9 +145,12 @@ class FileReader:
     path: Path
     result: ReadResult = field(default_factory=ReadResult)
 
-    def records(self) -> Iterator[Any]:
+    previous_pages: dict[str, str] = field(default_factory=dict)
+
+    def records(self) -> Iterator[tuple[Any, bool]]:
         try:
-            body = json.loads(self.path.read_bytes())
+            data = self.path.read_bytes()
+            body = json.loads(data)
         except FileNotFoundError as exc:
             raise SourceError(f"file {self.path} does not exist") from exc
         except OSError as exc:
@@ -148,7 +164,11 @@ class FileReader:
         # A saved page of a larger directory says how many there were in all; we only
         # have this page, so the file is complete by definition.
         self.result.declared_total = len(envelope.items)
-        yield from envelope.items
+        fingerprint = hashlib.sha256(data).hexdigest()
+        self.result.fingerprints["1"] = fingerprint
+        same = self.previous_pages.get("1") == fingerprint
+        for item in envelope.items:
+            yield item, same
 
     def detail(self, entry_id: str) -> Any:
         return None

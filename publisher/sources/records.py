@@ -76,10 +76,13 @@ class NormalisedRecord:
         return asdict(self)
 
 
+# One encoder, made once: json.dumps would build a new one for every record.
+_CANONICAL = json.JSONEncoder(sort_keys=True, separators=(",", ":"), default=str)
+
+
 def digest(value: Any) -> str:
     """A stable hash of JSON-like data: key order and spacing do not change it."""
-    text = json.dumps(value, sort_keys=True, separators=(",", ":"), default=str, ensure_ascii=False)
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return hashlib.sha256(_CANONICAL.encode(value).encode("utf-8")).hexdigest()
 
 
 def without_nul(value: Any) -> Any:

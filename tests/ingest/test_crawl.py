@@ -338,3 +338,28 @@ def test_racing_crawls_from_threads_run_one_at_a_time(crawl_env, directory):
     for t in threads:
         t.join()
     assert sorted(results) == ["busy", "busy", "complete"]
+
+
+def test_unchanged_pages_skip_work_but_keep_quarantine_and_absences(crawl_env, directory):
+    """Pages that come back byte for byte are not re-hashed record by record; what the
+    last crawl concluded about their records (quarantine, absences) must still hold."""
+    directory.state.services[5]["status"] = "open for business"  # refused every time
+    _add(directory)
+    crawl_source("north", today=TODAY, notify=False)
+    with session_scope() as session:
+        fingerprints = session.scalar(select(Source.page_fingerprints))
+    assert fingerprints and set(fingerprints) == {"1", "2", "3"}
+    for _ in range(2):
+        summary = crawl_source("north", today=TODAY, notify=False)
+        assert summary.rows_written == 0 and summary.counts["quarantined"] == 1
+        assert summary.counts["unchanged"] == 9
+    with session_scope() as session:
+        assert session.scalar(select(func.count()).select_from(QuarantinedRecord)) == 1
+    # A change on the last page only: the other pages are skipped, the change is found.
+    last = directory.state.services[9]
+    last["name"] = "Renamed on page three"
+    touch(last, TODAY)
+    summary = crawl_source("north", today=TODAY, notify=False)
+    assert summary.counts["updated"] == 1 and summary.counts["unchanged"] == 8
+    (change,) = _changes()
+    assert change.entry_id == last["id"]
