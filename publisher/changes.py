@@ -34,6 +34,27 @@ SHORT_FIELDS: frozenset[str] = frozenset(
     {"name", "url", "email", "status", "minimum_age", "maximum_age", "assured_date", "organisation"}
 )
 CLOSED_STATUSES: frozenset[str] = frozenset({"inactive", "defunct"})
+# Changed fields as a family would name them (emails, feeds and posts all say the same).
+FIELD_WORDS: dict[str, str] = {
+    "name": "name",
+    "summary": "description",
+    "url": "website",
+    "email": "email address",
+    "status": "whether it is open",
+    "minimum_age": "ages",
+    "maximum_age": "ages",
+    "organisation": "who runs it",
+    "addresses": "address",
+    "postcodes": "address",
+    "service_areas": "areas it covers",
+    "costs": "costs",
+    "taxonomy_terms": "type of service",
+}
+
+
+def changed_words(fields: list[str] | tuple[str, ...]) -> list[str]:
+    """Plain words for changed fields, once each, in the order given."""
+    return list(dict.fromkeys(FIELD_WORDS[f] for f in fields if f in FIELD_WORDS))
 
 
 def jsonable(value: Any) -> Any:

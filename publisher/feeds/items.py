@@ -14,6 +14,7 @@ from typing import Any
 
 import nh3
 
+from publisher.changes import changed_words
 from publisher.models import ChangeKind
 from publisher.topics import AGE_BAND_LABELS, CATEGORIES, NEEDS, OUT_OF_AREA
 
@@ -29,22 +30,6 @@ TITLE_PREFIX: dict[ChangeKind, str] = {
     ChangeKind.REMOVED: "No longer available",
 }
 
-# Changed fields as a family would name them, in the order we list them.
-FIELD_WORDS: dict[str, str] = {
-    "name": "name",
-    "summary": "description",
-    "url": "website",
-    "email": "email address",
-    "status": "status",
-    "minimum_age": "ages",
-    "maximum_age": "ages",
-    "organisation": "who runs it",
-    "addresses": "address",
-    "postcodes": "address",
-    "service_areas": "areas it covers",
-    "costs": "costs",
-    "taxonomy_terms": "type of service",
-}
 SUMMARY_LIMIT = 400
 
 
@@ -150,11 +135,7 @@ def summary_for(
     if kind is ChangeKind.REOPENED:
         lead = "This service is back on the Local Offer."
     elif kind is ChangeKind.UPDATED:
-        words: list[str] = []
-        for field in changed_fields:
-            word = FIELD_WORDS.get(field)
-            if word and word not in words:
-                words.append(word)
+        words = changed_words(list(changed_fields))
         lead = f"Changed: {', '.join(words)}." if words else "Some details have changed."
     else:
         lead = ""

@@ -15,6 +15,7 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from publisher.changes import changed_words
 from publisher.models import Change, ChangeKind
 
 NEW, CHANGED, REMOVED = "new", "changed", "removed"
@@ -22,22 +23,6 @@ GROUP_ORDER = (NEW, CHANGED, REMOVED)
 SUMMARY_LIMIT = 300
 WRAP = 72
 
-# Plain words for what changed, in the order we say them.
-FIELD_WORDS = {
-    "name": "name",
-    "summary": "description",
-    "status": "whether it is open",
-    "minimum_age": "ages",
-    "maximum_age": "ages",
-    "url": "website",
-    "email": "email address",
-    "organisation": "who runs it",
-    "addresses": "address",
-    "postcodes": "address",
-    "service_areas": "areas it covers",
-    "costs": "costs",
-    "taxonomy_terms": "type of service",
-}
 ADULTHOOD_BAND = "16-25"
 ADULTHOOD_CATEGORY = "preparing-for-adulthood"
 YOUNGER_BANDS = frozenset({"0-5", "5-11"})
@@ -73,11 +58,7 @@ def is_adulthood(snapshot: dict[str, Any]) -> bool:
 def _item(group: str, latest: Change, fields: Sequence[str]) -> dict[str, Any]:
     snap = dict(latest.snapshot or {})
     summary = _shorten(str(snap.get("summary") or ""))
-    words: list[str] = []
-    for field in fields:
-        word = FIELD_WORDS.get(field)
-        if word and word not in words:
-            words.append(word)
+    words = changed_words(list(fields))
     return {
         "key": f"{snap.get('source', latest.source_id)}:{latest.entry_id}",
         "group": group,

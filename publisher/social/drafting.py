@@ -21,7 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from publisher.changes import CLOSED_STATUSES
+from publisher.changes import CLOSED_STATUSES, changed_words
 from publisher.db import session_scope, utcnow
 from publisher.models.changes import Change, ChangeKind
 from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
@@ -33,21 +33,6 @@ DEFAULT_HASHTAGS = ("LocalOffer", "SEND")
 # The beat sweep looks this far back for changes that have no draft yet; older changes
 # are no longer news.
 SWEEP_DAYS = 7
-FIELD_WORDS = {
-    "name": "name",
-    "summary": "description",
-    "url": "website",
-    "email": "email",
-    "status": "status",
-    "minimum_age": "ages",
-    "maximum_age": "ages",
-    "organisation": "provider",
-    "addresses": "address",
-    "postcodes": "address",
-    "service_areas": "areas served",
-    "costs": "costs",
-    "taxonomy_terms": "type of service",
-}
 
 
 @lru_cache(maxsize=1)
@@ -92,9 +77,7 @@ def _ages(snap: dict[str, Any]) -> str | None:
 
 
 def _changed_words(change: Change) -> str:
-    words = list(
-        dict.fromkeys(FIELD_WORDS[f] for f in change.changed_fields or [] if f in FIELD_WORDS)
-    )
+    words = changed_words(list(change.changed_fields or []))
     if not words:
         return ""
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + " and " + words[-1]

@@ -79,7 +79,7 @@ def test_each_publishable_change_drafts_once_per_account(session: Session) -> No
     )
     assert mastodon[reopened.id].text.startswith("Hill Top Swim is open again.")
     assert mastodon[updated.id].text.startswith(
-        "Maple Speech Clinic has new details on the Local Offer: email and costs."
+        "Maple Speech Clinic has new details on the Local Offer: email address and costs."
     )
     assert mastodon[removed.id].text.startswith(
         "Oak Tree Sensory Room has closed or is no longer on the Local Offer."
