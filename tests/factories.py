@@ -10,11 +10,24 @@ import datetime as dt
 import hashlib
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.changes import snapshot_of
 from publisher.db import utcnow
-from publisher.models import Change, ChangeKind, Entry, Source, SourceKind
+from publisher.models import (
+    Change,
+    ChangeKind,
+    Entry,
+    Platform,
+    Post,
+    PostChange,
+    SocialAccount,
+    Source,
+    SourceKind,
+)
+from publisher.social import create_account
+from publisher.social.drafting import draft_posts
 from publisher.topics import age_bands
 
 
@@ -90,3 +103,53 @@ def record_change(
     session.add(change)
     session.flush()
     return change
+
+
+# --- social accounts and drafts -------------------------------------------------------
+
+# Settings and credentials that name no real server (port 9 is closed): tests that
+# publish pass the URL of their loopback platform server in ``settings``.
+_ACCOUNT_SETTINGS: dict[Platform, dict[str, Any]] = {
+    Platform.MASTODON: {"api_base_url": "http://127.0.0.1:9"},
+    Platform.BLUESKY: {"service_url": "http://127.0.0.1:9", "handle": "lo.test"},
+    Platform.FACEBOOK: {"page_id": "1000", "graph_url": "http://127.0.0.1:9"},
+    Platform.X: {},
+}
+_ACCOUNT_CREDS: dict[Platform, dict[str, str]] = {
+    Platform.MASTODON: {"access_token": "mastodon-token-123456"},
+    Platform.BLUESKY: {"app_password": "app-pass-word-1234"},
+    Platform.FACEBOOK: {"page_access_token": "fb-page-token-abcdef"},
+    Platform.X: {},
+}
+
+
+def make_social_account(
+    session: Session,
+    platform: Platform = Platform.MASTODON,
+    name: str = "Local Offer",
+    **kw: Any,
+) -> SocialAccount:
+    """An account made through the service (credentials encrypted, audit logged)."""
+    settings = {**_ACCOUNT_SETTINGS[platform], **kw.pop("settings", {})}
+    creds = {**_ACCOUNT_CREDS[platform], **kw.pop("creds", {})}
+    return create_account(session, None, platform, name, settings, creds, **kw)
+
+
+def drafted_post(
+    session: Session,
+    account: SocialAccount,
+    name: str = "Sunny Days Play Group",
+    entry_id: str = "svc-1",
+    **kw: Any,
+) -> Post:
+    """A draft made the way the service makes them: from an 'added' change."""
+    source = make_source(session, name=f"src-{account.id}-{entry_id}")
+    entry = make_entry(session, source, entry_id, name, **kw)
+    change = record_change(session, entry, ChangeKind.ADDED)
+    session.commit()
+    draft_posts([change.id])
+    return session.scalars(
+        select(Post)
+        .join(PostChange, PostChange.post_id == Post.id)
+        .where(PostChange.change_id == change.id, Post.account_id == account.id)
+    ).one()

@@ -10,16 +10,14 @@ from typing import Any
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from publisher.console.users import create_user
 from publisher.db import session_factory
-from publisher.models import ChangeKind, Platform, Post, PostChange, SocialAccount, User
-from publisher.social import create_account
-from publisher.social.drafting import draft_posts
+from publisher.models import Platform, Post, SocialAccount, User
 from publisher.web import create_app
-from tests.factories import make_entry, make_source, record_change
+from tests.factories import drafted_post, make_social_account
 
 PASSWORD = "correct horse battery staple"
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
@@ -100,41 +98,9 @@ def make_account(
     name: str = "Council Mastodon",
     **kw: Any,
 ) -> SocialAccount:
-    settings: dict[str, Any] = {
-        Platform.MASTODON: {"api_base_url": "http://127.0.0.1:9"},
-        Platform.BLUESKY: {"service_url": "http://127.0.0.1:9", "handle": "lo.test"},
-        Platform.FACEBOOK: {"page_id": "1000", "graph_url": "http://127.0.0.1:9"},
-        Platform.X: {},
-    }[platform]
-    creds: dict[str, str] = {
-        Platform.MASTODON: {"access_token": "mastodon-secret-token-123456"},
-        Platform.BLUESKY: {"app_password": "app-pass-word-1234"},
-        Platform.FACEBOOK: {"page_access_token": "fb-page-token-abcdef"},
-        Platform.X: {},
-    }[platform]
-    settings.update(kw.pop("settings", {}))
-    return create_account(session, None, platform, name, settings, creds, **kw)
-
-
-def drafted_post(
-    session: Session,
-    account: SocialAccount,
-    name: str = "Sunny Days Play Group",
-    entry_id: str = "svc-1",
-    **kw: Any,
-) -> Post:
-    """A draft made the way the service makes them: from an 'added' change."""
-    source = make_source(session, name=f"src-{account.id}-{entry_id}")
-    entry = make_entry(session, source, entry_id, name, **kw)
-    change = record_change(session, entry, ChangeKind.ADDED)
-    session.commit()
-    draft_posts([change.id])
-    post = session.scalars(
-        select(Post)
-        .join(PostChange, PostChange.post_id == Post.id)
-        .where(PostChange.change_id == change.id, Post.account_id == account.id)
-    ).one()
-    return post
+    if platform is Platform.MASTODON:
+        kw.setdefault("creds", {"access_token": "mastodon-secret-token-123456"})
+    return make_social_account(session, platform, name, **kw)
 
 
 @pytest.fixture()

@@ -15,8 +15,8 @@ from publisher.models import AppSetting, ChangeKind, Platform, Post, PostState
 from publisher.social import update_account
 from publisher.social.publishing import publish_due
 from tests.browser import assert_accessible
-from tests.console.conftest import PASSWORD, drafted_post, make_account
-from tests.factories import make_entry, make_source, record_change
+from tests.console.conftest import PASSWORD, make_account
+from tests.factories import drafted_post, make_entry, make_source, record_change
 from tests.social.servers import MastodonHandler, serve
 
 pytestmark = pytest.mark.browser

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from publisher.db import utcnow
 from publisher.models import AppSetting, AuditEvent, Post, PostState
 from publisher.social import slot_times
-from tests.console.conftest import drafted_post
+from tests.factories import drafted_post
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -15,7 +15,8 @@ from publisher.social import approve, edit_post
 from publisher.social.adapters import adapter_for
 from publisher.social.adapters.bluesky import COLLECTION
 from publisher.social.publishing import LEASE, begin, claim, publish_due
-from tests.social.conftest import drafted_post, make_account
+from tests.factories import drafted_post
+from tests.social.conftest import make_account
 
 
 def bluesky_account(

@@ -16,7 +16,8 @@ from publisher.models import AuditEvent, Platform, Post, PostState, SocialAccoun
 from publisher.social import approve, edit_post, retry, update_account
 from publisher.social.adapters import adapter_for
 from publisher.social.publishing import LEASE, MAX_ATTEMPTS, begin, claim, publish_due
-from tests.social.conftest import drafted_post, make_account
+from tests.factories import drafted_post
+from tests.social.conftest import make_account
 from tests.social.servers import FacebookHandler, MastodonHandler, serve
 from tests.social.servers import FakePlatform as Fake
 

@@ -30,7 +30,8 @@ from publisher.social import (
 )
 from publisher.social.accounts import credentials
 from publisher.social.slots import LONDON, in_quiet_hours
-from tests.social.conftest import drafted_post, make_account
+from tests.factories import drafted_post
+from tests.social.conftest import make_account
 
 
 def audit(session: Session, post: Post) -> list[AuditEvent]:
