@@ -15,6 +15,7 @@ The order matters for trust:
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable
@@ -210,10 +211,15 @@ class Known(Protocol):
     status: str
 
 
+def settled(known: Known) -> bool:
+    """Listed and live, or closed by its status: an unchanged record needs no work. A
+    service removed for being absent and now listed again is news even when its record
+    is byte for byte the same."""
+    return known.present or known.status in CLOSED_STATUSES
+
+
 def unchanged_by(known: Known, raw_hash: str) -> bool:
-    # A service removed for being absent and now listed again is news even when its
-    # record is byte-for-byte the same.
-    return known.list_hash == raw_hash and (known.present or known.status in CLOSED_STATUSES)
+    return known.list_hash == raw_hash and settled(known)
 
 
 @dataclass
@@ -227,7 +233,7 @@ class Candidate:
 @dataclass
 class ReadOutcome:
     candidates: dict[str, Candidate] = field(default_factory=dict)
-    # entry id -> (list stamp, list hash) for list items whose detail we reused
+    # ids listed by this read (valid or not): what is absent is judged against these
     seen: set[str] = field(default_factory=set)
     unchanged: int = 0
     quarantine: dict[tuple[str, str], str] = field(default_factory=dict)
@@ -235,8 +241,6 @@ class ReadOutcome:
 
 def _excerpt(raw: Any) -> str:
     try:
-        import json
-
         text = json.dumps(raw, ensure_ascii=False, default=str)
     except (TypeError, ValueError):
         text = repr(raw)
@@ -255,24 +259,23 @@ def read_source(
     first_position: dict[str, int] = {}
     for position, (raw, same_page) in enumerate(reader.records(), start=1):
         key = record_key(raw, position)
-        if isinstance(raw, dict) and not key.startswith("#"):
+        if not isinstance(raw, dict):
+            reason = f"record must be an object, not {type(raw).__name__}"
+            out.quarantine[(key, reason)] = _excerpt(raw)
+            continue
+        if not key.startswith("#"):
             if key in first_position:
                 out.quarantine[(key, "duplicate id")] = _excerpt(raw)
                 continue
             first_position[key] = position
             out.seen.add(key)
-        if not isinstance(raw, dict):
-            out.quarantine[(key, f"record must be an object, not {type(raw).__name__}")] = _excerpt(
-                raw
-            )
-            continue
         prior = known.get(key)
         if (
             same_page
             and prior is not None
             and prior.list_hash is not None
             and key not in quarantined
-            and (prior.present or prior.status in CLOSED_STATUSES)
+            and settled(prior)
         ):
             # The page is byte for byte what the last complete crawl stored, so this
             # record is too: no need to hash it.
