@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 
 import click
+from sqlalchemy.orm import Session
 
 from publisher.cli.common import fail, main, ready_database
 from publisher.console.users import (
@@ -15,7 +17,7 @@ from publisher.console.users import (
     set_password,
 )
 from publisher.db import session_scope
-from publisher.models.users import Role
+from publisher.models.users import Role, User
 
 
 @main.group()
@@ -58,6 +60,12 @@ def users_set_password(email: str, password_stdin: bool) -> None:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    _change_user(email, lambda session, user: set_password(session, user, password, None))
+    click.echo(f"Set a new password for {email}. Their other sessions have ended.")
+
+
+def _change_user(email: str, change: Callable[[Session, User], object]) -> None:
+    """Find EMAIL's account and apply ``change`` in one transaction, or fail clearly."""
     ready_database()
     try:
         with session_scope() as session:
@@ -65,28 +73,16 @@ def users_set_password(email: str, password_stdin: bool) -> None:
             if user is None:
                 fail(f"There is no account for {email}.")
                 return
-            set_password(session, user, password, None)
+            change(session, user)
     except UserError as exc:
         fail(str(exc))
-        return
-    click.echo(f"Set a new password for {email}. Their other sessions have ended.")
 
 
 @users.command("deactivate")
 @click.argument("email")
 def users_deactivate(email: str) -> None:
     """Stop EMAIL signing in (the account and its history are kept)."""
-    ready_database()
-    try:
-        with session_scope() as session:
-            user = find_by_email(session, email.strip())
-            if user is None:
-                fail(f"There is no account for {email}.")
-                return
-            set_active(session, user, False, None)
-    except UserError as exc:
-        fail(str(exc))
-        return
+    _change_user(email, lambda session, user: set_active(session, user, False, None))
     click.echo(f"{email} can no longer sign in.")
 
 

@@ -202,6 +202,18 @@ def test_cli_sets_a_new_password(db, app, session, officers):
     )
 
 
+def test_cli_deactivates_an_account(db, app, session, officers):
+    runner = CliRunner()
+    result = runner.invoke(main, ["users", "deactivate", "editor@council.example"])
+    assert result.exit_code == 0, result.output
+    assert "can no longer sign in" in result.output
+    session.expire_all()
+    assert not session.get(User, officers["editor"].id).active
+    assert Officer(app).login("editor@council.example").status_code != 302
+    missing = runner.invoke(main, ["users", "deactivate", "nobody@council.example"])
+    assert missing.exit_code == 1 and "There is no account" in missing.output
+
+
 def test_audit_log_can_be_narrowed_and_exported_narrowed(sign_in, draft, session, account):
     approver = sign_in("approver")
     approver.post(f"/console/posts/{draft.id}/approve", {})
