@@ -37,18 +37,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.autoescape = select_autoescape(["html", "xml"], default_for_string=True)
     csrf.init_app(app)
 
+    from publisher import console
     from publisher.feeds import views as feed_views
-    from publisher.web import health, public
+    from publisher.web import health, newsletters, public, subscribe
 
-    app.register_blueprint(health.bp)
-    from publisher.web import subscribe
-
-    app.register_blueprint(subscribe.bp)
-    from publisher.web import newsletters
-
-    app.register_blueprint(newsletters.bp)
-    app.register_blueprint(feed_views.bp)
-    app.register_blueprint(public.bp)
+    for blueprint in (health.bp, subscribe.bp, newsletters.bp, feed_views.bp, public.bp):
+        app.register_blueprint(blueprint)
+    console.register(app)
     if os.environ.get("PUBLISHER_DEMO"):
         from publisher.web import demo
 
@@ -57,10 +52,6 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         from publisher.web import outbox
 
         app.register_blueprint(outbox.bp)
-
-    from publisher import console
-
-    console.register(app)
 
     @app.errorhandler(CSRFError)
     def _form_expired(error: CSRFError) -> Any:
