@@ -12,7 +12,6 @@ from __future__ import annotations
 import atexit
 import contextlib
 import fcntl
-import os
 import subprocess
 import time
 from pathlib import Path
@@ -117,4 +116,4 @@ def redis_client() -> redis.Redis:
 
 
 def is_embedded() -> bool:
-    return not os.environ.get("REDIS_URL")
+    return not get_settings().redis_url
