@@ -274,7 +274,37 @@ def baseline(spool: str, workers: int, sink: SinkProcess, tmp: Path) -> tuple[fl
     return time.perf_counter() - start, sink.count
 
 
-def run_one(database: str, n: int, n_changes: int, workers: int, keep: bool) -> dict[str, Any]:
+def start_profilers(procs: list[subprocess.Popen[str]], folder: str, tag: str) -> list[Any]:
+    """py-spy (if installed) samples each worker while it holds the GIL (about its CPU
+    time); collapsed stacks go to ``folder``."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    Path(folder).mkdir(parents=True, exist_ok=True)
+    return [
+        subprocess.Popen(
+            [
+                spy,
+                "record",
+                "--nonblocking",
+                "--gil",
+                "--format",
+                "raw",
+                "--rate",
+                "200",
+                "-o",
+                f"{folder}/{tag}-worker{i}.txt",
+                "--pid",
+                str(p.pid),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        for i, p in enumerate(procs)
+    ]
+
+
+def run_one(
+    database: str, n: int, n_changes: int, workers: int, keep: bool, profile: str | None = None
+) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="lop-bench-"))
     prefix = f"lop-bench-{uuid.uuid4().hex[:8]}:"
     pg_name = None
@@ -333,6 +363,7 @@ def run_one(database: str, n: int, n_changes: int, workers: int, keep: bool) -> 
         )
 
     procs = start_workers(workers, env)
+    spies = start_profilers(procs, profile, f"{database}-{n}") if profile else []
     try:
         start = time.perf_counter()
         with session_scope() as session:
@@ -370,6 +401,9 @@ def run_one(database: str, n: int, n_changes: int, workers: int, keep: bool) -> 
         worker_cpu = sum(cpu_seconds(p.pid) for p in procs)
         sink_cpu = cpu_seconds(sink.proc.pid)
     finally:
+        for spy in spies:
+            spy.send_signal(signal.SIGINT)
+            spy.wait(30)
         for p in procs:
             os.killpg(p.pid, signal.SIGTERM)
         for p in procs:
@@ -441,11 +475,16 @@ def main() -> None:
     parser.add_argument("--changes", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2, help="worker processes (pool solo)")
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
+    parser.add_argument(
+        "--profile", metavar="DIR", help="sample each worker with py-spy into DIR (slows it)"
+    )
     args = parser.parse_args()
     results = []
     for database in args.database.split(","):
         for size in args.sizes.split(","):
-            results.append(run_one(database, int(size), args.changes, args.workers, args.keep))
+            results.append(
+                run_one(database, int(size), args.changes, args.workers, args.keep, args.profile)
+            )
     print()
     print(
         "| database | subscribers | recipients | wall s | msg/s end to end | send-phase msg/s | "

@@ -20,6 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
 from publisher.config import get_settings
+from publisher.mail.message import EncodedParts, QpTemplate
 from publisher.models import Frequency
 from publisher.newsletters.items import CHANGED, NEW, REMOVED
 from publisher.newsletters.windows import describe
@@ -28,6 +29,7 @@ TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 FOLDER = "email/edition"
 MANAGE = "@@LOP_MANAGE_URL@@"
 UNSUBSCRIBE = "@@LOP_UNSUBSCRIBE_URL@@"
+HOLES = (MANAGE, UNSUBSCRIBE)
 HEADINGS = {
     "adulthood": "16-25: preparing for adulthood",
     NEW: "New services",
@@ -165,6 +167,7 @@ class RenderedVariant:
     html: str | None
 
     def personalise(self, manage_url: str, unsubscribe_url: str) -> tuple[str, str | None]:
+        """Text and HTML with this subscriber's links (for Notify, which wants text)."""
         text = self.text.replace(MANAGE, manage_url).replace(UNSUBSCRIBE, unsubscribe_url)
         html = None
         if self.html is not None:
@@ -172,6 +175,27 @@ class RenderedVariant:
                 UNSUBSCRIBE, str(escape(unsubscribe_url))
             )
         return text, html
+
+    def encoded(self, manage_url: str, unsubscribe_url: str) -> EncodedParts:
+        """Both parts with this subscriber's links, already quoted-printable (for SMTP
+        and the outbox): the variant is encoded once, only the links per message."""
+        text = self._text_qp.fill({MANAGE: manage_url, UNSUBSCRIBE: unsubscribe_url})
+        if self._html_qp is None:
+            return EncodedParts(text)
+        html = self._html_qp.fill(
+            {MANAGE: str(escape(manage_url)), UNSUBSCRIBE: str(escape(unsubscribe_url))}
+        )
+        return EncodedParts(text, html)
+
+    # Built on first use, then kept with the variant (cached_property writes the
+    # instance's __dict__, which a frozen dataclass allows).
+    @functools.cached_property
+    def _text_qp(self) -> QpTemplate:
+        return QpTemplate(self.text, HOLES)
+
+    @functools.cached_property
+    def _html_qp(self) -> QpTemplate | None:
+        return None if self.html is None else QpTemplate(self.html, HOLES)
 
 
 def render_variant(

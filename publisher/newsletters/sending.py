@@ -111,26 +111,50 @@ def _view(session: Session, edition_id: int) -> EditionView | None:
     return view
 
 
-def _rendered(
-    session: Session, view: EditionView, number: int, with_html: bool, settings: EditionSettings
-) -> RenderedVariant:
-    key = (view.edition_id, number, with_html)
-    found = _variants.get(key)
-    if found is not None:
-        _variants.move_to_end(key)
-        return found
-    variant = session.scalars(
-        select(EditionVariant).where(
-            EditionVariant.edition_id == view.edition_id, EditionVariant.number == number
-        )
-    ).one()
-    rendered = render_variant(
-        view, list(variant.item_indexes), variant.adulthood_section, settings.max_items, with_html
-    )
-    _variants[key] = rendered
-    while len(_variants) > 128:
-        _variants.popitem(last=False)
-    return rendered
+def _rendered_all(
+    session: Session,
+    view: EditionView,
+    wanted: set[tuple[int, bool]],
+    settings: EditionSettings,
+) -> dict[tuple[int, bool], RenderedVariant]:
+    """The rendered variants a batch needs, keyed by (variant number, with HTML); those
+    not cached are read in one query, not one per variant."""
+    out: dict[tuple[int, bool], RenderedVariant] = {}
+    missing: set[tuple[int, bool]] = set()
+    for number, with_html in wanted:
+        key = (view.edition_id, number, with_html)
+        found = _variants.get(key)
+        if found is None:
+            missing.add((number, with_html))
+        else:
+            _variants.move_to_end(key)
+            out[(number, with_html)] = found
+    if missing:
+        variants = session.execute(
+            select(
+                EditionVariant.number,
+                EditionVariant.item_indexes,
+                EditionVariant.adulthood_section,
+            ).where(
+                EditionVariant.edition_id == view.edition_id,
+                EditionVariant.number.in_(sorted({n for n, _ in missing})),
+            )
+        ).all()
+        by_number = {v.number: v for v in variants}
+        for number, with_html in missing:
+            variant = by_number[number]
+            rendered = render_variant(
+                view,
+                list(variant.item_indexes),
+                variant.adulthood_section,
+                settings.max_items,
+                with_html,
+            )
+            out[(number, with_html)] = rendered
+            _variants[(view.edition_id, number, with_html)] = rendered
+        while len(_variants) > 128:
+            _variants.popitem(last=False)
+    return out
 
 
 @functools.cache
@@ -191,45 +215,67 @@ def send_batch(
     result = BatchResult()
     token = uuid.uuid4().hex
     engine = get_engine()
-    with engine.connect() as conn:
-        if engine.dialect.name == "postgresql":
+    # Autocommit: every statement here is one conditional UPDATE that stands on its own,
+    # and the "sent" mark before each message is then one round trip, not UPDATE + COMMIT.
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        postgres = engine.dialect.name == "postgresql"
+        if postgres:
             # A killed worker loses nothing it committed with this off; only a crash of
             # the database server itself could lose the last few "sent" marks.
             conn.exec_driver_sql("SET synchronous_commit TO off")
-        _claim(conn, edition_id, subscriber_ids, token)
-        with session_scope() as session:
-            view = _view(session, edition_id)
-            rows = session.execute(
-                select(
-                    Delivery.id,
-                    Delivery.subscriber_id,
-                    Delivery.variant,
-                    Delivery.attempts,
-                    Subscriber.email,
-                    Subscriber.status,
-                    Subscriber.format,
-                    Subscriber.token_version,
-                )
-                .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
-                .where(Delivery.claim_token == token)
-                .order_by(Delivery.variant, Delivery.subscriber_id)
-            ).all()
-            if view is None or not rows:
-                return result
-            domain = mail_settings().message_id_domain
-            prepared: list[tuple[Any, RenderedVariant | None]] = []
-            for row in rows:
-                if row.status is not SubscriberStatus.ACTIVE or not row.email:
-                    prepared.append((row, None))
-                    continue
-                rendered = _rendered(
-                    session, view, row.variant, row.format is EmailFormat.HTML, settings
-                )
-                prepared.append((row, rendered))
-        _send_claimed(conn, transport, edition_id, token, prepared, domain, settings, result)
+        try:
+            _send_batch(conn, edition_id, subscriber_ids, token, transport, settings, result)
+        finally:
+            if postgres and not conn.invalidated:
+                conn.exec_driver_sql("RESET synchronous_commit")  # before the pool reuses it
     for subscriber_id in result.ended:
         _end_subscription(subscriber_id)
     return result
+
+
+def _send_batch(
+    conn: Connection,
+    edition_id: int,
+    subscriber_ids: Sequence[int],
+    token: str,
+    transport: Transport,
+    settings: EditionSettings,
+    result: BatchResult,
+) -> None:
+    _claim(conn, edition_id, subscriber_ids, token)
+    with session_scope() as session:
+        view = _view(session, edition_id)
+        rows = session.execute(
+            select(
+                Delivery.id,
+                Delivery.subscriber_id,
+                Delivery.variant,
+                Delivery.attempts,
+                Subscriber.email,
+                Subscriber.status,
+                Subscriber.format,
+                Subscriber.token_version,
+            )
+            .join(Subscriber, Subscriber.id == Delivery.subscriber_id)
+            .where(Delivery.claim_token == token)
+            .order_by(Delivery.variant, Delivery.subscriber_id)
+        ).all()
+        if view is None or not rows:
+            return
+        domain = mail_settings().message_id_domain
+        sendable = [
+            (row, (row.variant, row.format is EmailFormat.HTML))
+            for row in rows
+            if row.status is SubscriberStatus.ACTIVE and row.email
+        ]
+        rendered = _rendered_all(session, view, {key for _, key in sendable}, settings)
+        prepared: list[tuple[Any, RenderedVariant | None]] = [
+            (row, None)
+            for row in rows
+            if row.status is not SubscriberStatus.ACTIVE or not row.email
+        ]
+        prepared.extend((row, rendered[key]) for row, key in sendable)
+    _send_claimed(conn, transport, edition_id, token, prepared, domain, settings, result)
 
 
 def _send_claimed(
@@ -252,12 +298,20 @@ def _send_claimed(
             return None
         stub = Subscriber(id=row.subscriber_id, token_version=row.token_version)
         unsubscribe = links.unsubscribe_url(stub)
-        body, html = rendered.personalise(links.manage_url(stub), unsubscribe)
+        manage = links.manage_url(stub)
+        body: str | None = None
+        html: str | None = None
+        encoded = None
+        if prebuild:
+            encoded = rendered.encoded(manage, unsubscribe)
+        else:
+            body, html = rendered.personalise(manage, unsubscribe)
         message = OutgoingMessage(
             to=row.email,
             subject=rendered.subject,
             text=body,
             html=html,
+            encoded=encoded,
             unsubscribe_url=unsubscribe,
             reference=reference(edition_id, row.subscriber_id),
             # The same Message-ID on every attempt: a receiving system that sees a
@@ -306,8 +360,8 @@ def _send_one(
         return failures_in_a_row
 
     def handover(delivery_id: int = row.id) -> None:
+        # Durable when execute returns: the connection is in autocommit (send_batch).
         done = conn.execute(_MARK_SENT, {"now": utcnow(), "id": delivery_id, "token": token})
-        conn.commit()
         if done.rowcount != 1:
             raise LostClaim(f"delivery {delivery_id} was claimed by someone else")
 
