@@ -41,9 +41,29 @@ def _named_address(value: str) -> str:
 def _address(value: str) -> str:
     # A bare ASCII address (the usual recipient) needs no parsing: parseaddr costs more
     # than the rest of the headers together.
-    if value.isascii() and "@" in value and not any(c in value for c in '<>"(),; \t'):
+    if _is_bare(value):
         return value
     return _named_address(value)
+
+
+_NOT_BARE = re.compile(r'[<>"(),;\s]')
+
+
+def _is_bare(value: str) -> bool:
+    return value.isascii() and "@" in value and _NOT_BARE.search(value) is None
+
+
+_last_date: tuple[int, str] = (0, "")
+
+
+def _date_now() -> str:
+    # One Date header string per second, not one format_datetime per message.
+    global _last_date
+    now = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    stamp = int(now.timestamp())
+    if _last_date[0] != stamp:
+        _last_date = (stamp, format_datetime(now))
+    return _last_date[1]
 
 
 def _parse_address(value: str) -> str:
@@ -72,15 +92,40 @@ def _qp(text: str) -> bytes:
     return _qp_lf(_lf(text))
 
 
+# Encoded lines, kept per process: a newsletter's items are the same lines in email after
+# email (bounded by count and line length, cleared when full).
+_LINES: dict[str, bytes] = {}
+_LINES_MAX = 20_000
+_LINE_MAX_CHARS = 2_000
+
+
 def _qp_lf(text: str) -> bytes:
-    data = text.encode("utf-8")
+    """Text with LF line ends, in quoted-printable with CRLF line ends.
+
+    Quoted-printable is line by line, so encoding each line on its own gives the same
+    bytes as encoding the whole; that lets encoded lines be reused.
+    """
+    lines = _LINES
+    out = []
+    for line in text.split("\n"):
+        encoded = lines.get(line)
+        if encoded is None:
+            encoded = _qp_line(line)
+            if len(line) <= _LINE_MAX_CHARS:
+                if len(lines) >= _LINES_MAX:
+                    lines.clear()
+                lines[line] = encoded
+        out.append(encoded)
+    return b"\r\n".join(out)
+
+
+def _qp_line(line: str) -> bytes:
+    data = line.encode("utf-8")
     encoded = binascii.b2a_qp(data, quotetabs=False, istext=True)
     # binascii escapes a space or tab at the end of a line as "=20" after it has
     # measured the line, which can leave it 77 characters long; the standard library's
-    # slower encoder gets that right, so lines with trailing white space go there.
-    if (b" \n" in data or b"\t\n" in data or data.endswith((b" ", b"\t"))) and max(
-        map(len, encoded.split(b"\n"))
-    ) > 76:
+    # slower encoder gets that right, so such lines go there.
+    if data.endswith((b" ", b"\t")) and max(map(len, encoded.split(b"\n"))) > 76:
         encoded = quoprimime.body_encode(data.decode("latin-1"), eol="\n").encode("ascii")
     return encoded.replace(b"\n", b"\r\n")
 
@@ -170,7 +215,7 @@ class OutgoingMessage:
             raise ValueError("a message needs a text part")
 
     def recipient(self) -> str:
-        return parseaddr(self.to)[1]
+        return self.to if _is_bare(self.to) else parseaddr(self.to)[1]
 
     def all_headers(self, sender: str, id_domain: str) -> list[tuple[str, str]]:
         if self.message_id is None:
@@ -179,7 +224,7 @@ class OutgoingMessage:
             ("From", _address(sender)),
             ("To", _address(self.to)),
             ("Subject", _header_value(self.subject)),
-            ("Date", format_datetime(self.date or dt.datetime.now(dt.UTC))),
+            ("Date", format_datetime(self.date) if self.date else _date_now()),
             ("Message-ID", self.message_id),
             ("MIME-Version", "1.0"),
         ]

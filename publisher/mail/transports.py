@@ -66,6 +66,7 @@ class SmtpTransport:
         self.password = unquote(parts.password) if parts.password else None
         self.timeout = settings.smtp_timeout
         self.sender = settings.mail_from
+        self.envelope_from = _bare(settings.mail_from)
         self.id_domain = settings.message_id_domain
         self.limiter = limiter or RateLimiter("smtp", settings.rate_per_minute)
         self._conn: smtplib.SMTP | None = None
@@ -127,7 +128,7 @@ class SmtpTransport:
         self.limiter.acquire()
         conn = self._connect()
         try:
-            code, resp = conn.mail(_bare(self.sender))
+            code, resp = conn.mail(self.envelope_from)
             if code != 250:
                 conn.rset()
                 raise self._refused(code, resp, "sender")

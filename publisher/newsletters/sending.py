@@ -23,7 +23,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Connection, func, select, text, update
 from sqlalchemy.orm import Session
@@ -58,9 +58,11 @@ from publisher.newsletters.settings import EditionSettings, edition_settings
 from publisher.subscriptions import links
 
 SendBatch = Callable[[int, list[int]], None]
+T = TypeVar("T")
 # Consecutive retryable failures after which a batch stops and is retried later (the
 # provider is down or refusing us, not one address).
 STOP_AFTER = 3
+PREPARE_CHUNK = 20
 
 
 class LostClaim(RuntimeError):
@@ -325,11 +327,23 @@ def _send_claimed(
                 return exc
         return message
 
+    def build_some(
+        items: list[tuple[Any, RenderedVariant | None]],
+    ) -> list[OutgoingMessage | ValueError | None]:
+        return [build(item) for item in items]
+
     # Messages are built in a second thread while this one waits on the SMTP server and
     # the database (socket waits release the GIL); sending stays strictly in order here.
+    # The thread takes PREPARE_CHUNK messages at a time: a future per message cost more
+    # than building the message's headers.
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="prepare")
+    built = (
+        message
+        for messages in pool.map(build_some, list(_chunks(prepared, PREPARE_CHUNK)))
+        for message in messages
+    )
     try:
-        for (row, _), message in zip(prepared, pool.map(build, prepared), strict=True):
+        for (row, _), message in zip(prepared, built, strict=True):
             failures_in_a_row = _send_one(
                 conn, transport, token, row, message, settings, result, failures_in_a_row
             )
@@ -485,7 +499,7 @@ def dispatch(
     return batches
 
 
-def _chunks(values: list[int], size: int) -> Iterable[list[int]]:
+def _chunks(values: list[T], size: int) -> Iterable[list[T]]:
     for i in range(0, len(values), size):
         yield values[i : i + size]
 
