@@ -206,6 +206,9 @@ class OutgoingMessage:
     reference: str | None = None
     message_id: str | None = None
     date: dt.datetime | None = None
+    # An earlier attempt at this very message ended with its outcome unknown: a
+    # transport that can ask the provider by ``reference`` does so before sending again.
+    maybe_sent: bool = False
     # The finished bytes, when built ahead of time (see to_bytes): a sender may prepare
     # the next message in another thread while it waits on the network.
     raw: bytes | None = field(default=None, repr=False)

@@ -213,6 +213,11 @@ class NotifyTransport:
         if message.text is None:
             # Notify builds its own email from our plain text.
             raise ValueError("Notify needs the message's plain text, not encoded parts")
+        if message.maybe_sent and message.reference:
+            earlier = self._find(message.reference)
+            if earlier is not None:
+                (on_handover or _no_handover)()
+                return earlier
         self.limiter.acquire()
         (on_handover or _no_handover)()
         try:
@@ -224,8 +229,33 @@ class NotifyTransport:
                 one_click_unsubscribe_url=message.unsubscribe_url,
             )
         except APIError as exc:
+            if exc.response is None and message.reference:
+                # No answer at all (a timeout or a dropped connection): Notify may have
+                # taken the message before the reply was lost. Ask before anyone retries.
+                earlier = self._find(message.reference)
+                if earlier is not None:
+                    return earlier
             raise _notify_error(exc) from exc
         return str((response or {}).get("id", ""))
+
+    def _find(self, reference: str) -> str | None:
+        """The id of a notification Notify already has with this reference, if any.
+        Notify keeps them for 7 days, longer than we retry. If we cannot ask, the
+        message stays unsent for now rather than risk sending it twice."""
+        from notifications_python_client.errors import APIError
+
+        self.limiter.acquire()
+        try:
+            found = self.client.get_all_notifications(template_type="email", reference=reference)
+        except APIError as exc:
+            raise RetryableSendError(
+                f"cannot check Notify for an earlier attempt at {reference}: "
+                f"{getattr(exc, 'status_code', '')}"
+            ) from exc
+        for notification in (found or {}).get("notifications", []):
+            if notification.get("reference") == reference and notification.get("id"):
+                return str(notification["id"])
+        return None
 
     def close(self) -> None:
         self.client.request_session.close()

@@ -319,6 +319,8 @@ def _send_claimed(
             # The same Message-ID on every attempt: a receiving system that sees a
             # message twice (a reply lost after the server took it) can tell.
             message_id=f"<{reference(edition_id, row.subscriber_id)}@{domain}>",
+            # A second attempt: the first may have reached the provider unanswered.
+            maybe_sent=row.attempts > 1,
         )
         if prebuild:
             try:

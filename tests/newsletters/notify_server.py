@@ -1,15 +1,19 @@
-"""A local HTTP server that speaks the GOV.UK Notify endpoint we use
-(POST /v2/notifications/email), checking the JWT the way Notify does: issuer is the
-service id, HS256 with the key's secret, issued within the last 30 seconds."""
+"""A local HTTP server that speaks the GOV.UK Notify endpoints we use
+(POST /v2/notifications/email, GET /v2/notifications?reference=...), checking the JWT the
+way Notify does: issuer is the service id, HS256 with the key's secret, issued within
+the last 30 seconds. It can also take a notification and then drop the connection
+without answering (a reply lost on the way back), and fail lookups."""
 
 from __future__ import annotations
 
 import json
+import socket
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import jwt
 
@@ -25,6 +29,11 @@ class NotifyServer:
         self.refused_auth = 0
         # address -> (status, message) to answer instead of 201
         self.errors: dict[str, tuple[int, str]] = {}
+        # addresses whose notification is taken, then the connection closed unanswered
+        self.lose_reply: set[str] = set()
+        self.failing_lookups = 0  # how many of the next lookups answer 500
+        self.lookups: list[str] = []
+        self.ids: dict[str, str] = {}  # reference -> notification id
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -39,9 +48,7 @@ class NotifyServer:
                 self.end_headers()
                 self.wfile.write(data)
 
-            def do_POST(self) -> None:
-                length = int(self.headers.get("Content-Length", "0"))
-                payload = json.loads(self.rfile.read(length) or b"{}")
+            def _authorised(self) -> bool:
                 auth = self.headers.get("Authorization", "")
                 try:
                     assert auth.startswith("Bearer ")
@@ -59,6 +66,39 @@ class NotifyServer:
                             ],
                         },
                     )
+                    return False
+                return True
+
+            def do_GET(self) -> None:
+                if not self._authorised():
+                    return
+                parts = urlsplit(self.path)
+                query = parse_qs(parts.query)
+                if parts.path != "/v2/notifications":
+                    self._reply(404, {"status_code": 404, "errors": [{"error": "NotFound"}]})
+                    return
+                reference = query.get("reference", [""])[0]
+                server.lookups.append(reference)
+                if server.failing_lookups:
+                    server.failing_lookups -= 1
+                    self._reply(500, {"status_code": 500, "errors": [{"error": "Exception"}]})
+                    return
+                found = [
+                    {
+                        "id": server.ids[p["reference"]],
+                        "reference": p["reference"],
+                        "type": "email",
+                        "status": "sending",
+                    }
+                    for p in server.received
+                    if p.get("reference") == reference
+                ]
+                self._reply(200, {"notifications": found, "links": {"current": self.path}})
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length", "0"))
+                payload = json.loads(self.rfile.read(length) or b"{}")
+                if not self._authorised():
                     return
                 if self.path != "/v2/notifications/email":
                     self._reply(404, {"status_code": 404, "errors": [{"error": "NotFound"}]})
@@ -91,10 +131,17 @@ class NotifyServer:
                     )
                     return
                 server.received.append(payload)
+                notification_id = str(uuid.uuid4())
+                if payload.get("reference"):
+                    server.ids[payload["reference"]] = notification_id
+                if address in server.lose_reply:
+                    self.close_connection = True
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    return
                 self._reply(
                     201,
                     {
-                        "id": str(uuid.uuid4()),
+                        "id": notification_id,
                         "reference": payload.get("reference"),
                         "content": {
                             "subject": payload["personalisation"]["subject"],

@@ -166,3 +166,54 @@ def test_rate_limit_is_shared_through_redis(
     assert sum(windows.values()) >= 30
     assert max(windows.values()) <= 10  # never more than the limit in any one second
     client.close()
+
+
+def test_a_lost_reply_is_checked_with_notify_not_sent_twice(db: Any, notify: NotifyServer) -> None:
+    """Notify takes a message but the answer never arrives: we ask Notify by reference
+    (now, and again before any later attempt) instead of sending it a second time."""
+    from publisher.config import reset_settings
+
+    reset_settings()
+    with session_scope() as session:
+        src = source(session)
+        change(session, src, "a", "Sensory Garden", at=NOW - dt.timedelta(days=2))
+        lost = subscriber(session, "lost@example.org")
+        unsure = subscriber(session, "unsure@example.org")
+        ids = {lost.id: "lost", unsure.id: "unsure"}
+    notify.lose_reply.update({"lost@example.org", "unsure@example.org"})
+    notify.failing_lookups = 1  # the first lookup (for one of the two) fails
+
+    batches: list[tuple[int, list[int]]] = []
+    result = editions.run_edition(Frequency.WEEKLY, lambda e, i: batches.append((e, i)), now=NOW)
+    assert result.edition_id is not None
+    [(edition_id, batch)] = batches
+    first = sending.send_batch(edition_id, batch)
+    # One lookup failed: that delivery is given back, not marked failed or sent.
+    assert (first.sent, first.released) == (1, 1)
+    assert first.retry_error is not None and "earlier attempt" in first.retry_error
+    second = sending.send_batch(edition_id, batch)
+    assert second.sent == 1
+    assert sorted(p["email_address"] for p in notify.received) == [
+        "lost@example.org",
+        "unsure@example.org",
+    ]  # each exactly once
+    assert len(notify.lookups) == 3  # after each lost reply, and before the second attempt
+    with session_scope() as session:
+        rows = session.scalars(select(Delivery).where(Delivery.edition_id == edition_id)).all()
+        assert {ids[r.subscriber_id]: r.status for r in rows} == {
+            "lost": DeliveryStatus.SENT,
+            "unsure": DeliveryStatus.SENT,
+        }
+
+
+def test_notify_out_of_reach_leaves_the_message_to_retry(db: Any, notify: NotifyServer) -> None:
+    # Nothing listens any more: a refused connection looks like a lost reply, so with a
+    # reference we ask Notify, which fails too; either way the error is retryable.
+    notify.__exit__()
+    transport = get_transport()
+    with pytest.raises(RetryableSendError, match="earlier attempt"):
+        transport.send(
+            OutgoingMessage(to="a@example.org", subject="s", text="t", reference="ed1-s1")
+        )
+    with pytest.raises(RetryableSendError, match="Notify 503"):
+        transport.send(OutgoingMessage(to="a@example.org", subject="s", text="t"))
