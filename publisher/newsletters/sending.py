@@ -4,13 +4,14 @@ A send task carries an edition id and a batch of subscriber ids. It claims the p
 ledger rows for them with one conditional UPDATE (FOR UPDATE SKIP LOCKED on
 PostgreSQL), so two tasks for the same batch never both send. For each claimed row the
 transport calls back just before the provider takes the message (for SMTP, before the
-final "." of DATA) and we commit "sent" there, fenced on our claim token:
+final "." of DATA) and we mark it "sent" there, fenced on our claim token, on a
+connection in autocommit so that the mark is durable when the UPDATE returns:
 
 - killed before that commit: the row stays "sending"; the message was never completed,
   so the sweeper gives the row back (pending) and it is sent once, later;
 - killed after it: the row says "sent" and the message went (or, if the process died in
   the microseconds between commit and the final ".", the server dropped it: the one
-  window left, see bench/README.md);
+  window left, where one person could miss one edition but nobody gets two);
 - a claim the sweeper took back (a stalled worker) fails the fence: that worker aborts
   the message instead of sending a duplicate.
 """
