@@ -9,6 +9,7 @@ from publisher.cli import feeds as _feeds  # noqa: F401
 from publisher.cli import run as _run  # noqa: F401
 from publisher.cli import sources as _sources  # noqa: F401
 from publisher.cli import subscribers as _subscribers  # noqa: F401
+from publisher.cli import topics as _topics  # noqa: F401
 from publisher.cli import users as _users  # noqa: F401
 from publisher.cli.common import main
 

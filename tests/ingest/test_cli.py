@@ -37,6 +37,8 @@ def test_every_command_has_help(cli):
         ["entries"],
         ["db"],
         ["run"],
+        ["topics"],
+        ["topics", "remap"],
     ):
         result = cli(*args, "--help")
         assert "Usage:" in result.output
