@@ -43,6 +43,7 @@ ACTION_WORDS = {
     "social_post.schedule": "scheduled it",
     "social_post.retry": "asked to try again",
     "social_post.withdraw": "withdrew it",
+    "social_post.redraft": "made it as a new draft",
 }
 
 
@@ -306,6 +307,27 @@ def post_retry(post_id: int) -> Any:
 def post_withdraw(post_id: int) -> Any:
     reason = request.form.get("reason", "")
     return _act(post_id, "withdrawn", lambda p: social.withdraw(g.db, g.user, p, reason))
+
+
+@bp.post("/posts/<int:post_id>/redraft")
+@requires("edit")
+def post_redraft(post_id: int) -> Any:
+    """A rejected or withdrawn post can be tried again: as a new draft, never by moving
+    the old post back (its history stays as it was)."""
+    post = _post_or_404(post_id)
+    try:
+        copy = social.redraft(g.db, g.user, post)
+    except SocialError as exc:
+        _refuse_if_not_allowed(exc)
+        g.db.rollback()
+        flash(f"{exc} Nothing was changed.", "error")
+        return redirect(url_for("console.post_edit", post_id=post_id))
+    g.db.commit()
+    flash(
+        f"This is a new draft made from post {post_id}. Change it, then send it for approval.",
+        "success",
+    )
+    return redirect(url_for("console.post_edit", post_id=copy.id))
 
 
 @bp.post("/posts/approve")

@@ -327,3 +327,34 @@ def test_only_drafts_can_be_edited(sign_in, draft, session):
     assert response.status_code == 400
     assert "You cannot edit this post: it is approved." in response.get_data(as_text=True)
     assert fresh(session, draft).text != "Changed text."
+
+
+def test_rejected_post_can_be_tried_again_as_a_new_draft(sign_in, draft, session):
+    approver = sign_in("approver")
+    approver.post(f"/console/posts/{draft.id}/reject", {"reason": "Say when it starts."})
+    editor = sign_in("editor")
+    page = editor.get(f"/console/posts/{draft.id}").get_data(as_text=True)
+    assert "Make a new draft from this post" in page
+    response = editor.post(f"/console/posts/{draft.id}/redraft")
+    assert response.status_code == 302
+    new_id = int(response.headers["Location"].rstrip("/").rsplit("/", 1)[1])
+    assert new_id != draft.id
+    copy = session.get(Post, new_id)
+    assert copy is not None and copy.state is PostState.DRAFT
+    assert copy.text == fresh(session, draft).text
+    assert fresh(session, draft).state is PostState.REJECTED  # the old post stays as it was
+    detail = editor.get(f"/console/posts/{new_id}").get_data(as_text=True)
+    assert f"This is a new draft made from post {draft.id}" in detail
+    assert "made it as a new draft" in detail  # its history says where it came from
+    assert audit_count(session, "social_post.redraft") == 1
+    # A draft cannot be redrafted: a clear message, and nothing new is made.
+    again = editor.post(f"/console/posts/{new_id}/redraft", follow_redirects=True)
+    assert "Nothing was changed." in again.get_data(as_text=True)
+    assert session.scalar(select(func.count()).select_from(Post)) == 2
+
+
+def test_redraft_needs_a_csrf_token(sign_in, draft, session):
+    sign_in("approver").post(f"/console/posts/{draft.id}/reject", {"reason": "Not now."})
+    no_token = sign_in("editor").client.post(f"/console/posts/{draft.id}/redraft")
+    assert no_token.status_code == 400
+    assert session.scalar(select(func.count()).select_from(Post)) == 1
