@@ -12,7 +12,12 @@ from publisher import app_settings, social
 from publisher.console.auth import Refused, requires
 from publisher.console.views import bp
 from publisher.models.social import Platform, SocialAccount
-from publisher.social.accounts import REQUIRED_CREDENTIALS, REQUIRED_SETTINGS
+from publisher.social.accounts import (
+    REQUIRED_CREDENTIALS,
+    REQUIRED_SETTINGS,
+    drafting_choices,
+    hashtags_of,
+)
 from publisher.social.errors import NotAllowed, SocialError
 from publisher.social.slots import hhmm
 
@@ -28,6 +33,10 @@ CREDENTIAL_FIELDS = {
     "app_password": "App password (Bluesky)",
     "page_access_token": "Page access token (Facebook)",
 }
+
+
+# Settings shaped through their own boxes (see the account form), not listed as-is.
+DRAFTING_KEYS = ("hashtags", "group_max", "group_link")
 
 
 def _minutes(raw: str, label: str) -> int:
@@ -72,6 +81,8 @@ def _page(form: dict[str, str] | None = None, error: str | None = None, status: 
         },
         error=error,
         hhmm=hhmm,
+        hashtags_of=hashtags_of,
+        drafting_keys=DRAFTING_KEYS,
     ), status
 
 
@@ -122,10 +133,21 @@ def accounts_update(account_id: int) -> Any:
         abort(404)
     creds = {k: request.form.get(k, "") for k in REQUIRED_CREDENTIALS[account.platform]}
     try:
+        current = account.settings or {}
+        # A box missing from the form (not our page) keeps what is stored.
+        choices = drafting_choices(
+            request.form.get("hashtags", " ".join(f"#{t}" for t in hashtags_of(account))),
+            request.form.get("group_max", str(current.get("group_max", 1))),
+            request.form.get("group_link", str(current.get("group_link") or "")),
+        )
+        settings = {**current, **choices}
+        if settings["group_link"] is None:
+            del settings["group_link"]
         social.update_account(
             g.db,
             g.user,
             account,
+            settings=settings,
             creds=creds,
             slots_per_day=_slots(request.form.get("slots_per_day", "")),
             quiet_start_minute=_minutes(request.form.get("quiet_start", ""), "Quiet hours start"),

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 from typing import Any
+from urllib.parse import urlsplit
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session
 from publisher.audit import record
 from publisher.models.social import Platform, SocialAccount
 from publisher.models.users import Role, User
+from publisher.social import rules
 from publisher.social.errors import NotAllowed, SocialError
 
 # Which credential and setting names each platform needs.
@@ -35,6 +38,53 @@ REQUIRED_CREDENTIALS: dict[Platform, tuple[str, ...]] = {
     Platform.FACEBOOK: ("page_access_token",),
     Platform.X: (),
 }
+
+
+# How drafts are shaped, per account (settings): hashtags at the end of every post, how
+# many changes of one kind a post may gather, and the link such a post points to.
+DEFAULT_HASHTAGS = ("LocalOffer", "SEND")
+MAX_GROUP = 10
+_TAG = re.compile(r"\w+")
+
+
+def hashtags_of(account: SocialAccount) -> list[str]:
+    tags = [str(t).lstrip("#") for t in (account.settings or {}).get("hashtags", DEFAULT_HASHTAGS)]
+    return [t for t in tags if t][: rules.MAX_HASHTAGS]
+
+
+def drafting_choices(hashtags: str, group_max: str, group_link: str) -> dict[str, Any]:
+    """The drafting settings from the console's form, checked, in plain words when wrong.
+    ``group_link`` None means "no link of its own" (posts about several services then
+    link to the first one's page)."""
+    tags = [t.lstrip("#") for t in re.split(r"[\s,]+", hashtags.strip()) if t.strip("#")]
+    if any(not _TAG.fullmatch(t) for t in tags):
+        raise SocialError("Hashtags: write each one as a single word after #, like #LocalOffer.")
+    if len(tags) > rules.MAX_HASHTAGS:
+        raise SocialError(f"Hashtags: use at most {rules.MAX_HASHTAGS}.")
+    lower = [t for t in tags if not t[:1].isupper() and not t[:1].isdigit()]
+    if lower:
+        raise SocialError(
+            "Hashtags: start each word with a capital letter so screen readers read them "
+            f"well, like #{lower[0][:1].upper()}{lower[0][1:]}."
+        )
+    try:
+        size = int(group_max.strip())
+    except ValueError:
+        size = 0
+    if not 1 <= size <= MAX_GROUP:
+        raise SocialError(
+            f"Services in one post must be a whole number from 1 to {MAX_GROUP} "
+            "(1 means a post for each service)."
+        )
+    link: str | None = group_link.strip() or None
+    if link is not None:
+        parts = urlsplit(link)
+        if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in link):
+            raise SocialError(
+                "The link for posts about several services must be a full web address "
+                "starting with https://."
+            )
+    return {"hashtags": tags, "group_max": size, "group_link": link}
 
 
 def _fernet() -> Fernet:

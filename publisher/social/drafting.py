@@ -26,10 +26,10 @@ from publisher.db import session_scope, utcnow
 from publisher.models.changes import Change, ChangeKind
 from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.social import rules
+from publisher.social.accounts import hashtags_of
 from publisher.social.withdrawal import withdraw_for_gone_entries
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
-DEFAULT_HASHTAGS = ("LocalOffer", "SEND")
 # The beat sweep looks this far back for changes that have no draft yet; older changes
 # are no longer news.
 SWEEP_DAYS = 7
@@ -94,11 +94,6 @@ def _shorten(text: str, limit: int) -> str:
     return cut + "…" if cut else ""
 
 
-def _hashtags(account: SocialAccount) -> list[str]:
-    tags = [str(t).lstrip("#") for t in account.settings.get("hashtags", DEFAULT_HASHTAGS)]
-    return [t for t in tags if t][: rules.MAX_HASHTAGS]
-
-
 def render(account: SocialAccount, kind: str, changes: Sequence[Change], link: str | None) -> str:
     """The post text from templates/social/<platform>.txt, shortened to fit the platform:
     first the summary is cut, then dropped."""
@@ -126,7 +121,7 @@ def render(account: SocialAccount, kind: str, changes: Sequence[Change], link: s
             names=_names([str(i["name"]) for i in items]),
             summary=summary,
             link=link,
-            hashtags=_hashtags(account),
+            hashtags=hashtags_of(account),
         ).strip()
 
     text = attempt(summary)

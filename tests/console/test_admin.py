@@ -329,3 +329,76 @@ def test_admins_add_directory_sources_and_others_may_not(sign_in, session):
     listing = admin.get(page).get_data(as_text=True)
     assert "north" in listing and "Crawl now" in listing
     assert admin.post("/console/admin/sources/999/crawl", page=page).status_code == 404
+
+
+def test_admin_shapes_drafts_hashtags_grouping_and_link(sign_in, session, account):
+    from publisher.models import ChangeKind, Post
+    from publisher.social.drafting import draft_posts
+    from tests.factories import make_entry, make_source, record_change
+
+    admin = sign_in("admin")
+    page = admin.get("/console/admin/accounts").get_data(as_text=True)
+    assert 'value="#LocalOffer #SEND"' in page  # the defaults, shown to change
+    base = {"slots_per_day": "3", "quiet_start": "21:00", "quiet_end": "08:00", "active": "yes"}
+    refusals = {
+        "#localoffer": "start each word with a capital letter",
+        "#One #Two #Three": "use at most 2",
+        "#Local-Offer": "a single word after #",
+    }
+    for tags, message in refusals.items():
+        bad = admin.post(
+            f"/console/admin/accounts/{account.id}",
+            {**base, "hashtags": tags, "group_max": "1"},
+            page="/console/admin/accounts",
+            follow_redirects=True,
+        )
+        assert message in bad.get_data(as_text=True)
+    for group_max, link in (("0", ""), ("many", ""), ("3", "http://insecure.example")):
+        bad = admin.post(
+            f"/console/admin/accounts/{account.id}",
+            {**base, "hashtags": "", "group_max": group_max, "group_link": link},
+            page="/console/admin/accounts",
+            follow_redirects=True,
+        )
+        assert "was not changed" in bad.get_data(as_text=True)
+    session.expire_all()
+    assert "hashtags" not in session.get(SocialAccount, account.id).settings  # nothing saved
+
+    ok = admin.post(
+        f"/console/admin/accounts/{account.id}",
+        {
+            **base,
+            "hashtags": "#SENDSupport",
+            "group_max": "2",
+            "group_link": "https://localoffer.example.gov.uk/whats-new",
+        },
+        page="/console/admin/accounts",
+    )
+    assert ok.status_code == 302
+    session.expire_all()
+    settings = session.get(SocialAccount, account.id).settings
+    assert settings["hashtags"] == ["SENDSupport"] and settings["group_max"] == 2
+    assert settings["api_base_url"]  # the other settings are kept
+    assert session.scalars(
+        select(AuditEvent).where(AuditEvent.action == "social_account.update")
+    ).first()
+
+    source = make_source(session)
+    changes = [
+        record_change(session, make_entry(session, source, f"g{i}", f"Group {i}"), ChangeKind.ADDED)
+        for i in range(2)
+    ]
+    session.commit()
+    draft_posts([c.id for c in changes])
+    [post] = session.scalars(select(Post)).all()
+    assert post.change_ids == [c.id for c in changes]
+    assert post.link == "https://localoffer.example.gov.uk/whats-new"
+    assert post.text.endswith("#SENDSupport")
+    admin.post(
+        f"/console/admin/accounts/{account.id}",
+        {**base, "hashtags": "", "group_max": "1", "group_link": ""},
+        page="/console/admin/accounts",
+    )
+    session.expire_all()
+    settings = session.get(SocialAccount, account.id).settings
+    assert settings["hashtags"] == [] and "group_link" not in settings
