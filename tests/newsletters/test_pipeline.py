@@ -356,3 +356,46 @@ def test_an_address_we_cannot_send_to_fails_only_its_delivery(db: Any, mail_sink
         bad = session.scalars(select(Subscriber).where(Subscriber.email == "not-an-address")).one()
         assert rows[bad.id].status is DeliveryStatus.FAILED
         assert "not an email address" in (rows[bad.id].error or "")
+
+
+def test_edition_in_the_outbox_is_whole_with_working_personal_links(
+    db: Any, tmp_path: Any, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> None:
+    """The embedded default: each message an .eml file. The body is encoded once per
+    variant with holes for the links; each file must still parse, and each link must be
+    that person's own and valid."""
+    import re
+
+    from publisher.config import reset_settings
+    from publisher.subscriptions import tokens
+
+    for name in ("SMTP_URL", "NOTIFY_API_KEY", "MAIL_TRANSPORT"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("PUBLISHER_DATA_DIR", str(tmp_path))
+    reset_settings()
+    # Settings are cached per process: drop them again so later tests read their own.
+    request.addfinalizer(reset_settings)
+    with session_scope() as session:
+        _world(session)
+        ids = {subscriber(session, f"p{i}@example.org").id: f"p{i}@example.org" for i in range(3)}
+    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    files = sorted((tmp_path / "outbox").glob("*.eml"))
+    assert len(files) == 3
+    for path in files:
+        msg = parse(path.read_bytes())
+        text, html = parts(msg)
+        assert html is not None
+        owner = next(i for i, address in ids.items() if address == msg["To"])
+        assert path.name == f"ed{result.edition_id}-s{owner}.eml"
+        manage = re.findall(r"/subscriptions/manage/([\w.-]+)", text)
+        unsub = re.findall(r"/subscriptions/unsubscribe/([\w.-]+)", text)
+        assert manage and unsub
+        assert tokens.read(tokens.MANAGE, manage[0]).subscriber_id == owner
+        assert tokens.read(tokens.UNSUBSCRIBE, unsub[0]).subscriber_id == owner
+        # The same links in the HTML part and the List-Unsubscribe header.
+        assert f"/subscriptions/manage/{manage[0]}" in html
+        assert msg["List-Unsubscribe"] == (
+            f"<https://news.example.gov.uk/subscriptions/unsubscribe/{unsub[0]}>"
+        )
+        lines = path.read_bytes().split(b"\r\n")
+        assert max(len(line) for line in lines) <= 998  # SMTP's line limit
