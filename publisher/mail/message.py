@@ -14,7 +14,7 @@ import datetime as dt
 import functools
 import re
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from email import quoprimime
 from email.header import Header
@@ -142,6 +142,22 @@ def _qp_open(text: str) -> bytes:
     return encoded[:-1] + b"=\r\n"
 
 
+def encode_open(text: str) -> bytes:
+    """``text`` in quoted-printable, ending in a soft line break, for a QpTemplate's
+    ``pieces`` (something encoded once and used in many templates)."""
+    return _qp_open(_lf(text))
+
+
+# In a QpTemplate's text, "\x00<n>\x00" stands for pieces[n]: text already encoded, such
+# as a newsletter item that recurs in many variants. NUL never occurs in our text.
+PIECE = re.compile(r"\x00(\d+)\x00")
+
+
+@functools.lru_cache(maxsize=16)
+def _splitter(holes: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile("|".join([*(re.escape(h) for h in holes), PIECE.pattern]))
+
+
 class QpTemplate:
     """A body part encoded to quoted-printable once, with holes for per-message values.
 
@@ -150,22 +166,35 @@ class QpTemplate:
     holes is encoded once, each piece ending in a soft line break, so that filling in a
     hole costs only the encoding of its value. Decoded, ``fill(values)`` is ``text`` with
     each hole replaced by its value (line ends made LF in the text and in each value).
+
+    ``pieces(n)`` gives the bytes for each "\x00<n>\x00" marker in ``text``, encoded
+    with ``encode_open``; decoded, the marker stands for the text those bytes encode.
     """
 
     __slots__ = ("_pieces",)
 
-    def __init__(self, text: str, holes: Sequence[str]) -> None:
-        text = _lf(text)
-        pieces: list[bytes | str] = []
+    def __init__(
+        self,
+        text: str,
+        holes: Sequence[str],
+        pieces: Callable[[int], bytes] | None = None,
+    ) -> None:
+        text = _lf(text) if "\r" in text else text
+        parts: list[bytes | str] = []
         pos = 0
-        if holes:
-            pattern = re.compile("|".join(re.escape(h) for h in holes))
-            for match in pattern.finditer(text):
-                pieces.append(_qp_open(text[pos : match.start()]))
-                pieces.append(match.group())
-                pos = match.end()
-        pieces.append(_qp_lf(text[pos:]))
-        self._pieces = tuple(pieces)
+        for match in _splitter(tuple(holes)).finditer(text):
+            if match.start() > pos:  # each part ends in a soft break: none needed between
+                parts.append(_qp_open(text[pos : match.start()]))
+            number = match.group(1)  # the marker's number; None for a hole
+            if number is None:
+                parts.append(match.group())
+            elif pieces is None:
+                raise ValueError("the text has markers of encoded pieces, but no pieces")
+            else:
+                parts.append(pieces(int(number)))
+            pos = match.end()
+        parts.append(_qp_lf(text[pos:]))
+        self._pieces = tuple(parts)
 
     def fill(self, values: Mapping[str, str]) -> bytes:
         """The encoded part with each hole replaced by ``values[hole]``."""

@@ -20,7 +20,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template
 from markupsafe import Markup, escape
 
 from publisher.config import get_settings
-from publisher.mail.message import EncodedParts, QpTemplate
+from publisher.mail.message import PIECE, EncodedParts, QpTemplate, encode_open
 from publisher.models import Frequency
 from publisher.newsletters.items import CHANGED, NEW, REMOVED
 from publisher.newsletters.windows import describe
@@ -90,6 +90,10 @@ class EditionView:
     # Each item rendered once per edition (and per process), keyed by (index, adulthood):
     # a variant's body is then a join of fragments, whatever its subscribers chose.
     fragments: dict[tuple[int, bool], tuple[str, Markup]] = field(default_factory=dict)
+    # The same fragments in quoted-printable (publisher.mail.message.encode_open), by
+    # fragment number: a variant's encoded body reuses them instead of encoding them again.
+    encoded_text: dict[int, bytes] = field(default_factory=dict)
+    encoded_html: dict[int, bytes] = field(default_factory=dict)
 
     def fragment(self, index: int, adulthood: bool) -> tuple[str, Markup]:
         key = (index, adulthood)
@@ -101,6 +105,31 @@ class EditionView:
             found = (t.item_text.render(context), Markup(t.item_html.render(context)))  # noqa: S704
             self.fragments[key] = found
         return found
+
+    # Variants are rendered with a marker per fragment ("\x00<number>\x00", the number
+    # being 2 * item index + adulthood), not the fragment itself.
+    @staticmethod
+    def marker(index: int, adulthood: bool) -> str:
+        return f"\x00{2 * index + int(adulthood)}\x00"
+
+    def _by_number(self, number: int) -> tuple[str, Markup]:
+        return self.fragment(number // 2, bool(number % 2))
+
+    def text_piece(self, number: int) -> bytes:
+        found = self.encoded_text.get(number)
+        if found is None:
+            found = self.encoded_text[number] = encode_open(self._by_number(number)[0])
+        return found
+
+    def html_piece(self, number: int) -> bytes:
+        found = self.encoded_html.get(number)
+        if found is None:
+            found = self.encoded_html[number] = encode_open(self._by_number(number)[1])
+        return found
+
+    def expand(self, marked: str, html: bool) -> str:
+        """A variant's text with every marker replaced by its fragment."""
+        return PIECE.sub(lambda m: self._by_number(int(m.group(1)))[int(html)], marked)
 
 
 def edition_view(
@@ -162,16 +191,22 @@ def headline(items: list[dict[str, Any]]) -> str:
 
 @dataclass(frozen=True)
 class RenderedVariant:
+    """One variant's subject and bodies, with a marker for each item's fragment (see
+    EditionView.marker) and placeholders for the subscriber's own links."""
+
     subject: str
     text: str
     html: str | None
+    view: EditionView = field(compare=False, repr=False)
 
     def personalise(self, manage_url: str, unsubscribe_url: str) -> tuple[str, str | None]:
         """Text and HTML with this subscriber's links (for Notify, which wants text)."""
-        text = self.text.replace(MANAGE, manage_url).replace(UNSUBSCRIBE, unsubscribe_url)
+        text = self.view.expand(self.text, html=False)
+        text = text.replace(MANAGE, manage_url).replace(UNSUBSCRIBE, unsubscribe_url)
         html = None
         if self.html is not None:
-            html = self.html.replace(MANAGE, str(escape(manage_url))).replace(
+            html = self.view.expand(self.html, html=True)
+            html = html.replace(MANAGE, str(escape(manage_url))).replace(
                 UNSUBSCRIBE, str(escape(unsubscribe_url))
             )
         return text, html
@@ -191,11 +226,13 @@ class RenderedVariant:
     # instance's __dict__, which a frozen dataclass allows).
     @functools.cached_property
     def _text_qp(self) -> QpTemplate:
-        return QpTemplate(self.text, HOLES)
+        return QpTemplate(self.text, HOLES, self.view.text_piece)
 
     @functools.cached_property
     def _html_qp(self) -> QpTemplate | None:
-        return None if self.html is None else QpTemplate(self.html, HOLES)
+        if self.html is None:
+            return None
+        return QpTemplate(self.html, HOLES, self.view.html_piece)
 
 
 def render_variant(
@@ -205,9 +242,9 @@ def render_variant(
     sections, more = sections_for(items, adulthood_section, limit)
     for section in sections:
         in_adulthood = section["kind"] == "adulthood"
-        pairs = [view.fragment(item_indexes[pos], in_adulthood) for pos, _ in section["entries"]]
-        section["text"] = [p[0] for p in pairs]
-        section["html"] = [p[1] for p in pairs]
+        markers = [view.marker(item_indexes[pos], in_adulthood) for pos, _ in section["entries"]]
+        section["text"] = markers
+        section["html"] = [Markup(m) for m in markers]  # noqa: S704 (digits and NUL only)
     context = {
         "council_name": get_settings().council_name,
         "headline": headline(items),
@@ -222,4 +259,4 @@ def render_variant(
     subject = " ".join(t.subject.render(context).split())
     text = t.body_text.render(context)
     html = t.body_html.render(context) if with_html else None
-    return RenderedVariant(subject=subject, text=text, html=html)
+    return RenderedVariant(subject=subject, text=text, html=html, view=view)

@@ -12,14 +12,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from publisher.mail import OutgoingMessage, get_transport
-from publisher.mail.message import EncodedParts, QpTemplate
+from publisher.mail.message import EncodedParts, QpTemplate, encode_open
 from tests.mailsink import MailSink
 
 HOLES = ("@@A@@", "@@B@@")
 # Text that tests the edges of quoted-printable: dots and spaces at line ends and
 # starts, "=", tabs, CR/LF in every form, non-ASCII and long runs without a space.
+# NUL never occurs in our text: it marks encoded pieces (publisher.mail.message.PIECE).
 pieces = st.one_of(
-    st.text(max_size=40),
+    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40),
     st.sampled_from([".", " ", "\t", "=", "\r\n", "\n", "\r", "é", "✓", "x" * 90, ". \n."]),
 )
 texts = st.lists(st.one_of(pieces, st.sampled_from(HOLES)), max_size=30).map("".join)
@@ -34,13 +35,26 @@ def _lf(text: str) -> str:
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
+MARKERS = ("\x000\x00", "\x001\x00")
+marked_texts = st.lists(
+    st.one_of(pieces, st.sampled_from(HOLES), st.sampled_from(MARKERS)), max_size=30
+).map("".join)
+
+
 @settings(max_examples=400, deadline=None)
-@given(text=texts, a=values, b=values)
-def test_fill_decodes_to_the_text_with_the_values(text: str, a: str, b: str) -> None:
-    encoded = QpTemplate(text, HOLES).fill({"@@A@@": a, "@@B@@": b})
+@given(text=marked_texts, a=values, b=values, p0=values, p1=values)
+def test_fill_decodes_to_the_text_with_the_values(
+    text: str, a: str, b: str, p0: str, p1: str
+) -> None:
+    """Holes take each message's values; markers take pieces encoded once elsewhere."""
+    encoded_pieces = [encode_open(p0), encode_open(p1)]
+    encoded = QpTemplate(text, HOLES, encoded_pieces.__getitem__).fill({"@@A@@": a, "@@B@@": b})
     # Line ends are made LF in the text and in each value on their own (a CR before a
     # hole and an LF at the start of its value stay two line ends).
-    assert _decode(encoded) == _lf(text).replace("@@A@@", _lf(a)).replace("@@B@@", _lf(b))
+    expected = _lf(text)
+    for old, new in (("@@A@@", a), ("@@B@@", b), (MARKERS[0], p0), (MARKERS[1], p1)):
+        expected = expected.replace(old, _lf(new))
+    assert _decode(encoded) == expected
     lines = encoded.split(b"\r\n")
     assert all(len(line) <= 76 for line in lines), max(lines, key=len)
     assert b"\n" not in encoded.replace(b"\r\n", b"")  # CRLF only
@@ -50,6 +64,11 @@ def test_fill_decodes_to_the_text_with_the_values(text: str, a: str, b: str) -> 
 def test_a_template_without_holes_is_plain_quoted_printable() -> None:
     encoded = QpTemplate("Tom & Jerry = friends\n", ()).fill({})
     assert encoded == b"Tom & Jerry =3D friends\r\n"
+
+
+def test_markers_without_pieces_are_refused() -> None:
+    with pytest.raises(ValueError, match="no pieces"):
+        QpTemplate("before \x000\x00 after", HOLES)
 
 
 def test_a_message_needs_a_body() -> None:

@@ -98,9 +98,12 @@ def test_text_part_is_not_html_escaped(db: Any) -> None:
             edition.id, edition.frequency, edition.window_start, edition.window_end, edition.items
         )
     rendered = render_variant(view, list(range(len(view.items))), True, 30, True)
-    assert "Sensory <Garden> & Café" in rendered.text
-    assert "&lt;" not in rendered.text
-    assert rendered.html is not None and "Sensory &lt;Garden&gt; &amp; Café" in rendered.html
+    text, html = rendered.personalise("https://m.example/1?a=1&b=2", "https://u.example/1")
+    assert "Sensory <Garden> & Café" in text
+    assert "&lt;" not in text
+    assert html is not None and "Sensory &lt;Garden&gt; &amp; Café" in html
+    assert "https://m.example/1?a=1&b=2" in text and "https://m.example/1?a=1&amp;b=2" in html
+    assert "\x00" not in text + html  # every item's marker was replaced
 
 
 def test_cli_run_and_list(db: Any, mail_sink: MailSink) -> None:
