@@ -474,6 +474,13 @@ def main() -> None:
     parser.add_argument("--database", default="sqlite,postgresql")
     parser.add_argument("--changes", type=int, default=500)
     parser.add_argument("--workers", type=int, default=2, help="worker processes (pool solo)")
+    parser.add_argument(
+        "--repeat",
+        type=int,
+        default=1,
+        help="runs of each database and size; the table shows the run with the median "
+        "end-to-end ratio and the range (the machine's speed drifts between phases)",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
         "--profile", metavar="DIR", help="sample each worker with py-spy into DIR (slows it)"
@@ -482,20 +489,26 @@ def main() -> None:
     results = []
     for database in args.database.split(","):
         for size in args.sizes.split(","):
-            results.append(
+            runs = [
                 run_one(database, int(size), args.changes, args.workers, args.keep, args.profile)
-            )
+                for _ in range(max(1, args.repeat))
+            ]
+            ratios = sorted(r["rate_e2e"] / r["base_rate"] for r in runs)
+            median = sorted(runs, key=lambda r: r["rate_e2e"] / r["base_rate"])[len(runs) // 2]
+            median["range"] = f"{100 * ratios[0]:.0f}-{100 * ratios[-1]:.0f}%"
+            median["runs"] = len(runs)
+            results.append(median)
     print()
     print(
         "| database | subscribers | recipients | wall s | msg/s end to end | send-phase msg/s | "
-        "baseline msg/s | e2e / baseline | peak RSS per worker MB |"
+        "baseline msg/s | e2e / baseline | range (runs) | peak RSS per worker MB |"
     )
-    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---:|---|")
     for r in results:
         print(
             f"| {r['database']} | {r['subscribers']:,} | {r['recipients']:,} | {r['wall_s']:.1f} | "
             f"{r['rate_e2e']:.0f} | {r['rate_send']:.0f} | {r['base_rate']:.0f} | "
-            f"{100 * r['rate_e2e'] / r['base_rate']:.0f}% | "
+            f"{100 * r['rate_e2e'] / r['base_rate']:.0f}% | {r['range']} ({r['runs']}) | "
             f"{', '.join(f'{x:.0f}' for x in r['rss_mb'])} |"
         )
 
