@@ -224,6 +224,20 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu() -> dict[int, float]:
+    """CPU seconds of every PostgreSQL server process now (pid -> seconds)."""
+    out = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            if (entry / "comm").read_text().strip() == "postgres":
+                out[int(entry.name)] = cpu_seconds(int(entry.name))
+        except OSError:
+            continue
+    return out
+
+
 def peak_rss_mb(pid: int) -> float:
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
         if line.startswith("VmHWM:"):
@@ -363,6 +377,7 @@ def run_one(
         )
 
     procs = start_workers(workers, env)
+    server_before = server_cpu()
     spies = start_profilers(procs, profile, f"{database}-{n}") if profile else []
     try:
         start = time.perf_counter()
@@ -400,6 +415,8 @@ def run_one(
         rss = [peak_rss_mb(p.pid) for p in procs]
         worker_cpu = sum(cpu_seconds(p.pid) for p in procs)
         sink_cpu = cpu_seconds(sink.proc.pid)
+        server_after = server_cpu()
+        db_cpu = sum(v - server_before.get(k, 0.0) for k, v in server_after.items())
     finally:
         for spy in spies:
             spy.send_signal(signal.SIGINT)
@@ -445,6 +462,7 @@ def run_one(
         "base_rate": base_count / base_time,
         "worker_ms": 1000 * worker_cpu / max(1, received),
         "sink_ms": 1000 * sink_cpu / max(1, received),
+        "db_ms": 1000 * db_cpu / max(1, received),
     }
     r = result
     rss_text = ", ".join(f"{x:.0f}" for x in rss)
@@ -458,7 +476,8 @@ def run_one(
         f"peak RSS per worker {rss_text} MB; baseline replay {base_count:,} in "
         f"{base_time:.1f} s = {r['base_rate']:.0f} msg/s -> end to end {e2e_pct:.0f}%, "
         f"send phase {send_pct:.0f}% of baseline; CPU per message: "
-        f"workers {r['worker_ms']:.2f} ms, sink {r['sink_ms']:.2f} ms",
+        f"workers {r['worker_ms']:.2f} ms, sink {r['sink_ms']:.2f} ms, "
+        f"PostgreSQL server {r['db_ms']:.2f} ms",
         flush=True,
     )
     return result
