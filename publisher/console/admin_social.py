@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from publisher import app_settings, social
 from publisher.console.auth import Refused, requires
-from publisher.console.views import bp
+from publisher.console.views import bp, found_or_404
 from publisher.models.social import Platform, SocialAccount
 from publisher.social.accounts import (
     REQUIRED_CREDENTIALS,
@@ -128,9 +128,7 @@ def accounts_add() -> Any:
 @bp.post("/admin/accounts/<int:account_id>")
 @requires("admin")
 def accounts_update(account_id: int) -> Any:
-    account = g.db.get(SocialAccount, account_id)
-    if account is None:
-        abort(404)
+    account = found_or_404(SocialAccount, account_id)
     creds = {k: request.form.get(k, "") for k in REQUIRED_CREDENTIALS[account.platform]}
     try:
         current = account.settings or {}

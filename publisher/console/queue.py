@@ -11,12 +11,12 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import abort, flash, g, jsonify, redirect, render_template, request, url_for
+from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
 from publisher import social
 from publisher.console.auth import Refused, requires
-from publisher.console.views import bp
+from publisher.console.views import bp, found_or_404
 from publisher.models.audit import AuditEvent
 from publisher.models.changes import Change
 from publisher.models.social import Post, PostState, SocialAccount
@@ -45,13 +45,6 @@ ACTION_WORDS = {
     "social_post.withdraw": "withdrew it",
     "social_post.redraft": "made it as a new draft",
 }
-
-
-def _post_or_404(post_id: int) -> Post:
-    post = g.db.get(Post, post_id)
-    if post is None:
-        abort(404)
-    return post
 
 
 def _refuse_if_not_allowed(exc: SocialError) -> None:
@@ -181,13 +174,13 @@ def _next_slot(post: Post) -> dt.datetime | None:
 @bp.get("/posts/<int:post_id>")
 @requires("view")
 def post_edit(post_id: int) -> Any:
-    return _render_post(_post_or_404(post_id))
+    return _render_post(found_or_404(Post, post_id))
 
 
 @bp.post("/posts/<int:post_id>")
 @requires("edit")
 def post_save(post_id: int) -> Any:
-    post = _post_or_404(post_id)
+    post = found_or_404(Post, post_id)
     text = request.form.get("text", "")
     image_url = request.form.get("image_url", "")
     image_alt = request.form.get("image_alt", "")
@@ -212,7 +205,7 @@ def post_save(post_id: int) -> Any:
     except SocialError as exc:
         _refuse_if_not_allowed(exc)
         g.db.rollback()
-        post = _post_or_404(post_id)
+        post = found_or_404(Post, post_id)
         problems = exc.problems if isinstance(exc, PostInvalid) else [str(exc)]
         return _render_post(
             post, text=text, image_url=image_url, image_alt=image_alt, problems=problems, status=400
@@ -230,7 +223,7 @@ def post_save(post_id: int) -> Any:
 def post_preview(post_id: int) -> Any:
     """Counts and problems for text being typed (the page's script calls this; the CSRF
     token travels in the X-CSRFToken header). Saves nothing."""
-    post = _post_or_404(post_id)
+    post = found_or_404(Post, post_id)
     data = request.get_json(silent=True) or {}
     text = str(data.get("text", ""))[:100_000]
     result = social.preview_text(
@@ -243,7 +236,7 @@ def post_preview(post_id: int) -> Any:
 
 
 def _act(post_id: int, action: str, do: Any) -> Any:
-    post = _post_or_404(post_id)
+    post = found_or_404(Post, post_id)
     try:
         do(post)
     except SocialError as exc:
@@ -314,7 +307,7 @@ def post_withdraw(post_id: int) -> Any:
 def post_redraft(post_id: int) -> Any:
     """A rejected or withdrawn post can be tried again: as a new draft, never by moving
     the old post back (its history stays as it was)."""
-    post = _post_or_404(post_id)
+    post = found_or_404(Post, post_id)
     try:
         copy = social.redraft(g.db, g.user, post)
     except SocialError as exc:

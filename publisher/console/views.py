@@ -11,13 +11,14 @@ import csv
 import datetime as dt
 import io
 import secrets
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
     Flask,
     Response,
+    abort,
     current_app,
     flash,
     g,
@@ -40,6 +41,15 @@ LONDON = ZoneInfo("Europe/London")
 bp = Blueprint("console", __name__, url_prefix="/console")
 
 AUDIT_PAGE = 100
+M = TypeVar("M")
+
+
+def found_or_404(model: type[M], key: int) -> M:
+    """The row with this primary key in the console's session, or a 404 page."""
+    row = g.db.get(model, key)
+    if row is None:
+        abort(404)
+    return row
 
 
 def register(app: Flask) -> None:
@@ -277,19 +287,10 @@ def users_add() -> Any:
     return redirect(url_for("console.users_page"))
 
 
-def _user_or_404(user_id: int) -> User:
-    user = g.db.get(User, user_id)
-    if user is None:
-        from flask import abort
-
-        abort(404)
-    return user
-
-
 @bp.post("/admin/users/<int:user_id>/role")
 @requires("admin")
 def users_role(user_id: int) -> Any:
-    user = _user_or_404(user_id)
+    user = found_or_404(User, user_id)
     try:
         users.change_role(g.db, user, request.form.get("role", ""), g.user)
     except users.UserError as exc:
@@ -304,7 +305,7 @@ def users_role(user_id: int) -> Any:
 @bp.post("/admin/users/<int:user_id>/password")
 @requires("admin")
 def users_password(user_id: int) -> Any:
-    user = _user_or_404(user_id)
+    user = found_or_404(User, user_id)
     try:
         users.set_password(g.db, user, request.form.get("password", ""), g.user)
     except users.UserError as exc:
@@ -319,7 +320,7 @@ def users_password(user_id: int) -> Any:
 @bp.post("/admin/users/<int:user_id>/active")
 @requires("admin")
 def users_active(user_id: int) -> Any:
-    user = _user_or_404(user_id)
+    user = found_or_404(User, user_id)
     active = request.form.get("active") == "yes"
     try:
         users.set_active(g.db, user, active, g.user)
@@ -418,11 +419,7 @@ def sources_add() -> Any:
 @bp.post("/admin/sources/<int:source_id>/crawl")
 @requires("admin")
 def sources_crawl(source_id: int) -> Any:
-    source = g.db.get(Source, source_id)
-    if source is None:
-        from flask import abort
-
-        abort(404)
+    source = found_or_404(Source, source_id)
     audit.record(g.db, g.user, "source.crawl", "source", source.id, None, None)
     g.db.commit()  # queue after commit
     from publisher.tasks.crawl import crawl_source
