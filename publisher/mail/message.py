@@ -85,6 +85,8 @@ def _word_chars(value: str) -> str:
 
 def _lf(text: str) -> str:
     # Normalise line ends first: quoted-printable would encode a bare CR as =0D.
+    if "\r" not in text:  # the usual case: one scan instead of two copies
+        return text
     return text.replace("\r\n", "\n").replace("\r", "\n")
 
 
@@ -179,7 +181,7 @@ class QpTemplate:
         holes: Sequence[str],
         pieces: Callable[[int], bytes] | None = None,
     ) -> None:
-        text = _lf(text) if "\r" in text else text
+        text = _lf(text)
         parts: list[bytes | str] = []
         pos = 0
         for match in _splitter(tuple(holes)).finditer(text):
@@ -199,7 +201,7 @@ class QpTemplate:
     def fill(self, values: Mapping[str, str]) -> bytes:
         """The encoded part with each hole replaced by ``values[hole]``."""
         return b"".join(
-            piece if isinstance(piece, bytes) else _qp_open(_lf(values[piece]))
+            piece if isinstance(piece, bytes) else encode_open(values[piece])
             for piece in self._pieces
         )
 

@@ -90,10 +90,9 @@ class EditionView:
     # Each item rendered once per edition (and per process), keyed by (index, adulthood):
     # a variant's body is then a join of fragments, whatever its subscribers chose.
     fragments: dict[tuple[int, bool], tuple[str, Markup]] = field(default_factory=dict)
-    # The same fragments in quoted-printable (publisher.mail.message.encode_open), by
-    # fragment number: a variant's encoded body reuses them instead of encoding them again.
-    encoded_text: dict[int, bytes] = field(default_factory=dict)
-    encoded_html: dict[int, bytes] = field(default_factory=dict)
+    # The same fragments in quoted-printable (publisher.mail.message.encode_open), keyed
+    # by (fragment number, HTML?): a variant's encoded body reuses them.
+    encoded: dict[tuple[int, bool], bytes] = field(default_factory=dict)
 
     def fragment(self, index: int, adulthood: bool) -> tuple[str, Markup]:
         key = (index, adulthood)
@@ -115,16 +114,12 @@ class EditionView:
     def _by_number(self, number: int) -> tuple[str, Markup]:
         return self.fragment(number // 2, bool(number % 2))
 
-    def text_piece(self, number: int) -> bytes:
-        found = self.encoded_text.get(number)
+    def piece(self, number: int, html: bool) -> bytes:
+        """Fragment ``number`` (text or HTML), encoded once for the whole edition."""
+        key = (number, html)
+        found = self.encoded.get(key)
         if found is None:
-            found = self.encoded_text[number] = encode_open(self._by_number(number)[0])
-        return found
-
-    def html_piece(self, number: int) -> bytes:
-        found = self.encoded_html.get(number)
-        if found is None:
-            found = self.encoded_html[number] = encode_open(self._by_number(number)[1])
+            found = self.encoded[key] = encode_open(self._by_number(number)[int(html)])
         return found
 
     def expand(self, marked: str, html: bool) -> str:
@@ -226,13 +221,13 @@ class RenderedVariant:
     # instance's __dict__, which a frozen dataclass allows).
     @functools.cached_property
     def _text_qp(self) -> QpTemplate:
-        return QpTemplate(self.text, HOLES, self.view.text_piece)
+        return QpTemplate(self.text, HOLES, functools.partial(self.view.piece, html=False))
 
     @functools.cached_property
     def _html_qp(self) -> QpTemplate | None:
         if self.html is None:
             return None
-        return QpTemplate(self.html, HOLES, self.view.html_piece)
+        return QpTemplate(self.html, HOLES, functools.partial(self.view.piece, html=True))
 
 
 def render_variant(

@@ -196,7 +196,6 @@ def _claim(conn: Connection, edition_id: int, subscriber_ids: Sequence[int], tok
             attempts=Delivery.attempts + 1,
         )
     )
-    conn.commit()
 
 
 _MARK_SENT = (
@@ -245,8 +244,9 @@ def send_batch(
     result = BatchResult()
     token = uuid.uuid4().hex
     engine = get_engine()
-    # Autocommit: every statement here is one conditional UPDATE that stands on its own,
-    # and the "sent" mark before each message is then one round trip, not UPDATE + COMMIT.
+    # Autocommit: every statement here is one conditional UPDATE that stands on its own
+    # (claim, sent, skipped, failed, given back) and is committed when it returns, so the
+    # "sent" mark before each message is one round trip, not UPDATE + COMMIT.
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
         postgres = engine.dialect.name == "postgresql"
         if postgres:
@@ -460,7 +460,6 @@ def _set(
     if not any_status:
         stmt = stmt.where(Delivery.status == DeliveryStatus.SENDING)
     conn.execute(stmt.values(**values))
-    conn.commit()
 
 
 def _release(conn: Connection, token: str) -> int:
@@ -470,7 +469,6 @@ def _release(conn: Connection, token: str) -> int:
         .where(Delivery.claim_token == token, Delivery.status == DeliveryStatus.SENDING)
         .values(status=DeliveryStatus.PENDING, claim_token=None, claimed_at=None)
     )
-    conn.commit()
     return int(done.rowcount or 0)
 
 
