@@ -58,7 +58,7 @@ from publisher.sources.records import (
     record_key,
     without_nul,
 )
-from publisher.topics import Mapping, derive_topics, load_mapping
+from publisher.topics import Mapping, load_mapping, topics_of
 
 log = logging.getLogger(__name__)
 
@@ -353,15 +353,7 @@ class Applier:
     changes: list[Change] = field(default_factory=list)
 
     def _fields(self, rec: NormalisedRecord) -> dict[str, Any]:
-        topics = derive_topics(
-            self.mapping,
-            name=rec.name,
-            summary=rec.summary,
-            taxonomy_terms=rec.taxonomy_terms,
-            minimum_age=rec.minimum_age,
-            maximum_age=rec.maximum_age,
-            postcodes=rec.postcodes,
-        )
+        topics = topics_of(self.mapping, rec)
         values = rec.as_dict()
         values.pop("entry_id")
         values.update(

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.models import Entry, Source
-from publisher.topics import Mapping, derive_topics
+from publisher.topics import Mapping, topics_of
 
 TOPIC_FIELDS = ("age_bands", "needs", "categories", "localities")
 
@@ -50,15 +50,7 @@ def remap_entries(
     result = RemapResult()
     for entry, src in session.execute(query.order_by(Entry.id)).yield_per(500):
         result.checked += 1
-        topics = derive_topics(
-            mapping,
-            name=entry.name,
-            summary=entry.summary or "",
-            taxonomy_terms=entry.taxonomy_terms or [],
-            minimum_age=entry.minimum_age,
-            maximum_age=entry.maximum_age,
-            postcodes=entry.postcodes or [],
-        )
+        topics = topics_of(mapping, entry)
         before = {f: list(getattr(entry, f) or []) for f in TOPIC_FIELDS}
         after = {f: list(getattr(topics, f)) for f in TOPIC_FIELDS}
         if before == after:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 # Age bands: (slug, youngest, oldest), inclusive, as families and the Code of Practice use them.
 AGE_BANDS: tuple[tuple[str, int, int], ...] = (
@@ -191,6 +192,20 @@ class Topics:
     needs: list[str]
     categories: list[str]
     localities: list[str]
+
+
+def topics_of(mapping: Mapping, holder: Any) -> Topics:
+    """Topics for anything that carries the fields they come from: a record being
+    crawled, or an entry already stored (when the mapping file has changed)."""
+    return derive_topics(
+        mapping,
+        name=holder.name,
+        summary=holder.summary or "",
+        taxonomy_terms=holder.taxonomy_terms or [],
+        minimum_age=holder.minimum_age,
+        maximum_age=holder.maximum_age,
+        postcodes=holder.postcodes or [],
+    )
 
 
 def derive_topics(

@@ -44,8 +44,6 @@ def remap(source_name: str | None, dry_run: bool, as_json: bool) -> None:
         ):
             fail(f"no source called {source_name!r} (see: publisher source list)")
         result = remap_entries(session, mapping, source_name=source_name, apply=not dry_run)
-        if dry_run:
-            session.rollback()
     for item in result.changed:
         if as_json:
             print_json_line(
