@@ -13,10 +13,11 @@ from publisher.console.auth import Refused, requires
 from publisher.console.views import bp, found_or_404
 from publisher.models.social import Platform, SocialAccount
 from publisher.social.accounts import (
+    DRAFTING_KEYS,
     REQUIRED_CREDENTIALS,
     REQUIRED_SETTINGS,
-    drafting_choices,
-    hashtags_of,
+    drafting_form,
+    with_drafting_choices,
 )
 from publisher.social.errors import NotAllowed, SocialError
 from publisher.social.slots import hhmm
@@ -33,10 +34,6 @@ CREDENTIAL_FIELDS = {
     "app_password": "App password (Bluesky)",
     "page_access_token": "Page access token (Facebook)",
 }
-
-
-# Settings shaped through their own boxes (see the account form), not listed as-is.
-DRAFTING_KEYS = ("hashtags", "group_max", "group_link")
 
 
 def _minutes(raw: str, label: str) -> int:
@@ -81,7 +78,7 @@ def _page(form: dict[str, str] | None = None, error: str | None = None, status: 
         },
         error=error,
         hhmm=hhmm,
-        hashtags_of=hashtags_of,
+        drafting_form=drafting_form,
         drafting_keys=DRAFTING_KEYS,
     ), status
 
@@ -131,16 +128,7 @@ def accounts_update(account_id: int) -> Any:
     account = found_or_404(SocialAccount, account_id)
     creds = {k: request.form.get(k, "") for k in REQUIRED_CREDENTIALS[account.platform]}
     try:
-        current = account.settings or {}
-        # A box missing from the form (not our page) keeps what is stored.
-        choices = drafting_choices(
-            request.form.get("hashtags", " ".join(f"#{t}" for t in hashtags_of(account))),
-            request.form.get("group_max", str(current.get("group_max", 1))),
-            request.form.get("group_link", str(current.get("group_link") or "")),
-        )
-        settings = {**current, **choices}
-        if settings["group_link"] is None:
-            del settings["group_link"]
+        settings = with_drafting_choices(account, request.form)
         social.update_account(
             g.db,
             g.user,

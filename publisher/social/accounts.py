@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import re
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -52,10 +53,26 @@ def hashtags_of(account: SocialAccount) -> list[str]:
     return [t for t in tags if t][: rules.MAX_HASHTAGS]
 
 
-def drafting_choices(hashtags: str, group_max: str, group_link: str) -> dict[str, Any]:
-    """The drafting settings from the console's form, checked, in plain words when wrong.
-    ``group_link`` None means "no link of its own" (posts about several services then
-    link to the first one's page)."""
+DRAFTING_KEYS = ("hashtags", "group_max", "group_link")
+
+
+def drafting_form(account: SocialAccount) -> dict[str, str]:
+    """The account's drafting settings as the console's form shows them."""
+    settings = account.settings or {}
+    return {
+        "hashtags": " ".join(f"#{t}" for t in hashtags_of(account)),
+        "group_max": str(settings.get("group_max", 1)),
+        "group_link": str(settings.get("group_link") or ""),
+    }
+
+
+def with_drafting_choices(account: SocialAccount, form: Mapping[str, str]) -> dict[str, Any]:
+    """The account's settings with the drafting choices from the console's form,
+    checked, in plain words when wrong. A box missing from the form (not our page) keeps
+    what is stored; an empty link means posts about several services link to the first
+    one's page."""
+    shown = drafting_form(account)
+    hashtags, group_max, group_link = (form.get(key, shown[key]) for key in DRAFTING_KEYS)
     tags = [t.lstrip("#") for t in re.split(r"[\s,]+", hashtags.strip()) if t.strip("#")]
     if any(not _TAG.fullmatch(t) for t in tags):
         raise SocialError("Hashtags: write each one as a single word after #, like #LocalOffer.")
@@ -76,15 +93,19 @@ def drafting_choices(hashtags: str, group_max: str, group_link: str) -> dict[str
             f"Services in one post must be a whole number from 1 to {MAX_GROUP} "
             "(1 means a post for each service)."
         )
-    link: str | None = group_link.strip() or None
-    if link is not None:
+    link = group_link.strip()
+    if link:
         parts = urlsplit(link)
         if parts.scheme != "https" or not parts.netloc or any(c.isspace() for c in link):
             raise SocialError(
                 "The link for posts about several services must be a full web address "
                 "starting with https://."
             )
-    return {"hashtags": tags, "group_max": size, "group_link": link}
+    settings = {k: v for k, v in (account.settings or {}).items() if k != "group_link"}
+    settings.update(hashtags=tags, group_max=size)
+    if link:
+        settings["group_link"] = link
+    return settings
 
 
 def _fernet() -> Fernet:
