@@ -42,19 +42,31 @@ def _changes() -> int:
         return session.scalar(select(func.count()).select_from(Change)) or 0
 
 
-def test_remap_applies_an_edited_mapping_to_stored_entries(
-    crawl_env, directory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+@pytest.fixture()
+def crawled(crawl_env, directory) -> None:
+    """One source, crawled once with the default mapping."""
     assert _run("source", "add", "north", directory.url)[0] == 0
     assert _run("ingest", "north")[0] == 0
+
+
+def _use_mapping(monkeypatch: pytest.MonkeyPatch, path: Path | None) -> None:
+    if path is None:
+        monkeypatch.delenv("TOPIC_MAPPING", raising=False)
+    else:
+        monkeypatch.setenv("TOPIC_MAPPING", str(path))
+    reset_settings()
+
+
+def test_remap_applies_an_edited_mapping_to_stored_entries(
+    crawled, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     before = _topics()
     assert any(needs for needs, _, _ in before.values())  # the default mapping finds needs
     changes_before = _changes()
 
     mapping = tmp_path / "mapping.toml"
     mapping.write_text(NARROW, encoding="utf-8")
-    monkeypatch.setenv("TOPIC_MAPPING", str(mapping))
-    reset_settings()
+    _use_mapping(monkeypatch, mapping)
 
     code, out, _ = _run("topics", "remap", "--dry-run")
     assert code == 0
@@ -77,23 +89,18 @@ def test_remap_applies_an_edited_mapping_to_stored_entries(
 
 
 def test_remap_refuses_a_broken_mapping_or_unknown_source(
-    crawl_env, directory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    crawled, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    assert _run("source", "add", "north", directory.url)[0] == 0
-    assert _run("ingest", "north")[0] == 0
     before = _topics()
     bad = tmp_path / "bad.toml"
     bad.write_text("[categories.hobbies]\nterms = ['x']\n", encoding="utf-8")
-    monkeypatch.setenv("TOPIC_MAPPING", str(bad))
-    reset_settings()
+    _use_mapping(monkeypatch, bad)
     code, _, err = _run("topics", "remap")
     assert code == 1 and "unknown category 'hobbies'" in err
-    monkeypatch.setenv("TOPIC_MAPPING", str(tmp_path / "missing.toml"))
-    reset_settings()
+    _use_mapping(monkeypatch, tmp_path / "missing.toml")
     code, _, err = _run("topics", "remap")
     assert code == 1 and "cannot read mapping file" in err
-    monkeypatch.delenv("TOPIC_MAPPING")
-    reset_settings()
+    _use_mapping(monkeypatch, None)
     code, _, err = _run("topics", "remap", "--source", "south")
     assert code == 1 and "no source called 'south'" in err
     assert _topics() == before
