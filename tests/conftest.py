@@ -20,11 +20,10 @@ from publisher import db as dbmod
 from publisher.config import reset_settings
 from publisher.migrate import upgrade
 from tests.browser import browser, live_app  # noqa: F401 - fixtures for every area
+from tests.clock import _shifted_clock, clock  # noqa: F401 - fixtures for every area
 
-SHARED = Path(__file__).resolve().parents[2] / "shared"
-if not SHARED.exists():  # a clone elsewhere: look beside the checkout's parent too
-    SHARED = Path(os.environ.get("PUBLISHER_SHARED", "../shared")).resolve()
-ORUK_SAMPLES = SHARED / "data" / "oruk"
+# Sample ORUK responses kept in the repository with their licence notice (NOTICE.md).
+ORUK_SAMPLES = Path(__file__).resolve().parent / "data" / "oruk"
 
 PG_ADMIN_URL = os.environ.get(
     "TEST_POSTGRES_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"

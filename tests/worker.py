@@ -13,6 +13,7 @@ from pathlib import Path
 
 from celery import Celery
 
+from tests.clock import subprocess_clock_env
 from tests.conftest import TEST_REDIS_URL
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,6 +26,7 @@ def worker_env(database_url: str, prefix: str, data_dir: Path, **extra: str) -> 
         REDIS_URL=TEST_REDIS_URL,
         CELERY_KEY_PREFIX=prefix,
         PUBLISHER_DATA_DIR=str(data_dir),
+        **subprocess_clock_env(),
         **extra,
     )
     return env

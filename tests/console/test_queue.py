@@ -6,12 +6,16 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+import pytest
 from sqlalchemy import func, select
 
 from publisher.db import utcnow
 from publisher.models import AppSetting, AuditEvent, Post, PostState
 from publisher.social import slot_times
 from tests.factories import drafted_post
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 LONDON = ZoneInfo("Europe/London")
 

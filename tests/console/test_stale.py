@@ -7,10 +7,15 @@ import datetime as dt
 import io
 import itertools
 
+import pytest
+
 from publisher.console.stale import LONDON, history, stale_entries
 from publisher.db import utcnow
 from publisher.models import ChangeKind
 from tests.factories import make_entry, make_source, record_change
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 
 def build(session):

@@ -6,6 +6,7 @@ import email.utils
 import json
 
 import feedparser
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
@@ -15,6 +16,9 @@ from publisher.db import session_scope
 from publisher.feeds.filters import single_topic_filters
 from publisher.models import FeedDocument
 from tests.feeds.conftest import BASE_URL, add_change, rebuild
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 
 def titles(client, url):

@@ -8,12 +8,16 @@ import json
 import feedparser
 import lxml.etree as etree
 import lxml.html
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from publisher.feeds.items import item_for
 from publisher.feeds.render import FeedMeta, render
 from publisher.models import ChangeKind
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 ATOM = "{http://www.w3.org/2005/Atom}"
 WHEN = dt.datetime(2026, 11, 27, 9, 30, tzinfo=dt.UTC)

@@ -15,6 +15,9 @@ from publisher.ingest import CrawlBusy, add_source, crawl_source, take_lease
 from publisher.models import Change, ChangeKind, Crawl, Entry, QuarantinedRecord, Source
 from tests.ingest.conftest import TODAY
 
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 LATER = TODAY + dt.timedelta(days=1)
 
 

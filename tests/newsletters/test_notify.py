@@ -34,6 +34,9 @@ from tests.conftest import TEST_REDIS_URL
 from tests.newsletters.helpers import change, source, subscriber
 from tests.newsletters.notify_server import API_KEY, TEMPLATE_ID, NotifyServer
 
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 NOW = dt.datetime(2026, 11, 27, 7, 30, tzinfo=dt.UTC)
 
 

@@ -25,6 +25,9 @@ from publisher.subscriptions.matching import matches
 from tests.mailsink import MailSink
 from tests.newsletters.helpers import change, names_in_text, parse, parts, source, subscriber
 
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 NOW = dt.datetime(2026, 11, 27, 7, 30, tzinfo=dt.UTC)  # a Friday, after the 07:00 close
 IN_WINDOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 

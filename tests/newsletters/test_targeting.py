@@ -3,11 +3,15 @@
 
 from __future__ import annotations
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from publisher.newsletters.targeting import ItemIndex, indexes
 from publisher.subscriptions.matching import Preferences, matches
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 BANDS = ["0-5", "5-11", "11-16", "16-25"]
 NEEDS = ["communication-interaction", "cognition-learning", "sensory-physical"]

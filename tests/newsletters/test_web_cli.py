@@ -17,10 +17,19 @@ from publisher.newsletters import editions, sending
 from publisher.newsletters.rendering import edition_view, render_variant
 from publisher.web import create_app
 from tests.browser import assert_accessible
+from tests.clock import Clock
 from tests.mailsink import MailSink
 from tests.newsletters.helpers import change, parse, parts, source, subscriber
 
 NOW = dt.datetime(2026, 11, 27, 7, 30, tzinfo=dt.UTC)
+
+pytestmark = pytest.mark.date_sensitive
+
+
+@pytest.fixture(autouse=True)
+def _at_now(clock: Clock) -> None:
+    # The CLI reads the real clock: fix it at NOW, the Friday the edition closes.
+    clock.set(NOW)
 
 
 def _edition(session: Any) -> None:

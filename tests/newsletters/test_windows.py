@@ -18,6 +18,9 @@ from publisher.newsletters.settings import edition_settings
 from publisher.newsletters.windows import latest_close, previous_close
 from tests.newsletters.helpers import change, source
 
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 

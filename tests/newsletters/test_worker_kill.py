@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from celery import Celery
 from sqlalchemy import func, select
 
@@ -24,6 +25,9 @@ from publisher.newsletters.settings import edition_settings
 from tests.conftest import TEST_REDIS_URL
 from tests.mailsink import MailSink
 from tests.newsletters.helpers import change, source, subscriber
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = dt.datetime(2026, 11, 27, 7, 30, tzinfo=dt.UTC)

@@ -3,6 +3,7 @@ grouping, idempotency, the sweep, and automatic withdrawal."""
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -11,6 +12,9 @@ from publisher.social import approve, rules
 from publisher.social.drafting import draft_posts, sweep
 from tests.factories import make_entry, make_source, record_change
 from tests.social.conftest import make_account
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 
 def all_accounts(session: Session) -> None:

@@ -33,6 +33,9 @@ from publisher.social.slots import LONDON, in_quiet_hours
 from tests.factories import drafted_post
 from tests.social.conftest import make_account
 
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 
 def audit(session: Session, post: Post) -> list[AuditEvent]:
     return list(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from sqlalchemy import select
 
@@ -13,6 +14,9 @@ from publisher.db import session_scope
 from publisher.models import ConsentSource, EndReason, Subscriber, SubscriberStatus
 from publisher.subscriptions import lifecycle
 from tests.subscriptions.helpers import active_subscriber
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 GOOD_AND_BAD = """email,age_bands,needs,categories,localities,frequency,consent_source,consented_at
 Ann@Example.org,0-5;5-11,sensory-physical,,,weekly,SEND fair paper form,2025-03-01

@@ -21,6 +21,9 @@ from publisher.subscriptions.links import manage_url, unsubscribe_url
 from tests.subscriptions.conftest import BASE_URL, csrf, csrf_from, links_in, subscribe
 from tests.subscriptions.helpers import active_subscriber, get
 
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 
 def _path(url: str) -> str:
     assert url.startswith(BASE_URL + "/subscriptions/")

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from publisher.models import Subscriber
 from publisher.subscriptions.matching import Preferences, matches, matching
 from publisher.topics import AGE_BAND_SLUGS, CATEGORIES, NEEDS
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 
 def snap(**kw: Any) -> dict[str, Any]:

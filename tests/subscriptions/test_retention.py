@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 
 from publisher.db import session_scope, utcnow
@@ -21,6 +22,9 @@ from publisher.subscriptions.addresses import email_sha256
 from publisher.subscriptions.preferences import parse_choice
 from publisher.subscriptions.retention import apply_retention
 from tests.subscriptions.helpers import active_subscriber, get
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 
 def _pending(email: str, at: dt.datetime) -> int:

@@ -5,12 +5,16 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
+import pytest
 from sqlalchemy import func, select
 
 from publisher.db import session_scope
 from publisher.models import ConsentRecord, ConsentSource, Subscriber, SubscriberStatus
 from publisher.subscriptions import consent, tokens
 from tests.subscriptions.conftest import csrf, csrf_from, links_in, subscribe
+
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 
 def _count(model):

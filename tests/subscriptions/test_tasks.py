@@ -14,6 +14,9 @@ from publisher.subscriptions import lifecycle
 from publisher.subscriptions.preferences import parse_choice
 from tests.subscriptions.conftest import links_in
 
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 
 def _pending_notice(email: str) -> lifecycle.Notice:
     with session_scope() as session:

@@ -15,6 +15,9 @@ import pytest
 from tests.conftest import TEST_REDIS_URL
 from tests.subscriptions.conftest import links_in, subscribe
 
+# Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
