@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 
+from publisher.outgoing.addresses import Allowed, parse_allowlist
+
 
 def _float(name: str, default: float) -> float:
     raw = os.environ.get(name)
@@ -61,6 +63,15 @@ class Settings:
     crawl_page_size: int
     crawl_max_pages: int
     crawl_lock_seconds: int
+    # Crawl safety (issue 10): an overall deadline per request; a crawl that would
+    # remove more than this share of a source's entries, or this many, is held for an
+    # officer to confirm.
+    crawl_request_deadline: float = 40.0
+    crawl_max_removed_share: float = 0.10
+    crawl_max_removed: int = 25
+    # Private addresses (loopback, 10/8, ...) outgoing requests may reach anyway: tests
+    # and the demo name their loopback servers here. Empty: public addresses only.
+    outgoing_allowlist: tuple[Allowed, ...] = ()
     # Feeds (issue 4): how many items a feed holds, how long clients may cache it, how
     # long a topic combination nobody reads is kept, the
     # WebSub hub to notify after each rebuild (empty: none), and the authority part of
@@ -77,6 +88,10 @@ class Settings:
     logo_url: str = ""
     logo_alt: str = ""
     secret_key: str = field(repr=False, default="")
+
+
+# A crawl renews its lease at most this often, between requests (publisher.ingest.lease).
+LEASE_MARGIN_SECONDS = 15
 
 
 def _default_data_dir() -> Path:
@@ -131,6 +146,14 @@ def get_settings() -> Settings:
     feed_max_items = _int("FEED_MAX_ITEMS", 50)
     if not 1 <= feed_max_items <= 1000:
         raise ValueError(f"FEED_MAX_ITEMS must be between 1 and 1000, not {feed_max_items}")
+    crawl_lock_seconds = _int("CRAWL_LOCK_SECONDS", 60)
+    crawl_request_deadline = _float("CRAWL_REQUEST_DEADLINE", 40.0)
+    if crawl_lock_seconds < crawl_request_deadline + LEASE_MARGIN_SECONDS:
+        # The lease is renewed between requests: one request must fit inside it.
+        raise ValueError(
+            f"CRAWL_LOCK_SECONDS ({crawl_lock_seconds}) must be at least "
+            f"CRAWL_REQUEST_DEADLINE ({crawl_request_deadline:g}) + {LEASE_MARGIN_SECONDS}"
+        )
     return Settings(
         data_dir=data_dir,
         database_url=_str("DATABASE_URL", f"sqlite:///{data_dir / 'publisher.sqlite3'}"),
@@ -148,7 +171,11 @@ def get_settings() -> Settings:
         crawl_max_retry_after=_float("CRAWL_MAX_RETRY_AFTER", 120.0),
         crawl_page_size=_int("CRAWL_PAGE_SIZE", 100),
         crawl_max_pages=_int("CRAWL_MAX_PAGES", 10_000),
-        crawl_lock_seconds=_int("CRAWL_LOCK_SECONDS", 3600),
+        crawl_lock_seconds=crawl_lock_seconds,
+        crawl_request_deadline=crawl_request_deadline,
+        crawl_max_removed_share=_float("CRAWL_MAX_REMOVED_SHARE", 0.10),
+        crawl_max_removed=_int("CRAWL_MAX_REMOVED", 25),
+        outgoing_allowlist=parse_allowlist(_str("OUTGOING_ALLOWLIST", "")),
         feed_max_items=feed_max_items,
         feed_cache_seconds=max(0, _int("FEED_CACHE_SECONDS", 300)),
         feed_unused_days=max(1, _int("FEED_UNUSED_DAYS", 30)),

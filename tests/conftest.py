@@ -22,6 +22,10 @@ from publisher.migrate import upgrade
 from tests.browser import browser, live_app  # noqa: F401 - fixtures for every area
 from tests.clock import _shifted_clock, clock  # noqa: F401 - fixtures for every area
 
+# The tests' servers (ORUK directories, platform stubs, Bluesky's PDS) are on loopback,
+# which outgoing requests refuse unless allowed; tests/security/test_ssrf.py takes it away.
+os.environ.setdefault("OUTGOING_ALLOWLIST", "127.0.0.0/8,::1")
+
 # Sample ORUK responses kept in the repository with their licence notice (NOTICE.md).
 ORUK_SAMPLES = Path(__file__).resolve().parent / "data" / "oruk"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -20,9 +20,11 @@ class Reader(Protocol):
     def detail(self, entry_id: str) -> Any: ...
 
 
-def make_reader(source: Source, settings: Settings) -> tuple[Reader, HttpClient | None]:
+def make_reader(
+    source: Source, settings: Settings, heartbeat: Callable[[], None] | None = None
+) -> tuple[Reader, HttpClient | None]:
     """A reader for this source; the client too for an API, so the caller can close it
-    and count its requests."""
+    and count its requests. ``heartbeat`` is called between requests (lease renewal)."""
     previous = dict(source.page_fingerprints or {})
     if source.kind is SourceKind.FILE:
         return FileReader(Path(source.location), previous_pages=previous), None
@@ -34,8 +36,11 @@ def make_reader(source: Source, settings: Settings) -> tuple[Reader, HttpClient 
             backoff=settings.crawl_backoff,
             max_retry_after=settings.crawl_max_retry_after,
             min_interval=settings.crawl_min_request_interval,
+            deadline=settings.crawl_request_deadline,
         )
     )
+    if heartbeat is not None:
+        client.heartbeat = heartbeat
     reader = ApiReader(
         source.location,
         client,

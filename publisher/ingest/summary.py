@@ -28,6 +28,8 @@ class CrawlSummary:
     change_ids: list[int] = field(default_factory=list)
 
     def line(self) -> str:
+        if self.status == "held":
+            return f"{self.source}: crawl {self.crawl_id} {self.error}"
         counts = ", ".join(f"{k} {self.counts.get(k, 0)}" for k in COUNT_KEYS)
         head = f"{self.source}: crawl {self.crawl_id} {self.status}"
         if self.baseline:

@@ -22,6 +22,10 @@ class CrawlStatus(enum.Enum):
     RUNNING = "running"
     COMPLETE = "complete"
     INCOMPLETE = "incomplete"
+    # Complete, but it would have removed more entries at once than the settings allow
+    # (CRAWL_MAX_REMOVED_SHARE, CRAWL_MAX_REMOVED): nothing was changed; an officer
+    # confirms the removals or lets the next crawl decide.
+    HELD = "held"
 
 
 class Source(Base):
@@ -46,6 +50,11 @@ class Source(Base):
     # comes back byte for byte lets the next crawl skip hashing its records one by one.
     page_fingerprints: Mapped[dict[str, str] | None] = mapped_column(JSONType)
     lock_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # Who holds the lease ("celery on host, process 123"), to tell whoever is waiting.
+    lock_holder: Mapped[str | None] = mapped_column(String(200))
+    # An officer confirmed that the next crawl may remove up to this many entries at
+    # once (after a crawl was held); cleared by the crawl that uses it.
+    removals_confirmed: Mapped[int | None] = mapped_column(Integer)
 
     crawls: Mapped[list[Crawl]] = relationship(back_populates="source", order_by="Crawl.id")
 

@@ -1,5 +1,11 @@
-"""A polite HTTP client for directory APIs: timeouts, retries with backoff, Retry-After,
-a minimum gap between requests, and failures sorted into retryable and permanent."""
+"""A polite HTTP client for directory APIs: timeouts and an overall deadline per
+request, retries with backoff, Retry-After, a minimum gap between requests, and
+failures sorted into retryable and permanent, in plain words.
+
+Requests go through ``publisher.outgoing``: private addresses are refused (unless
+allowed), and so are credentials in the URL. ``heartbeat`` is called before each try and
+during each wait, so that the caller can renew its lease while the crawl progresses.
+"""
 
 from __future__ import annotations
 
@@ -16,7 +22,8 @@ from urllib.parse import urlsplit
 
 import requests
 
-from publisher import __version__
+from publisher import __version__, outgoing
+from publisher.outgoing.urls import mask_credentials
 
 USER_AGENT = f"LocalOfferPublisher/{__version__} (+https://github.com/local-offer-publisher)"
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -39,13 +46,30 @@ class ClientPolicy:
     backoff: float = 1.0
     max_retry_after: float = 120.0
     min_interval: float = 0.0
+    # The whole of one request (connect, headers, body): a server that drips bytes
+    # never trips the read timeout.
+    deadline: float = 40.0
+
+
+# Failures of one try that are worth another: the server could not be reached, was slow,
+# or closed the connection before the whole answer had arrived.
+RETRY_ERRORS = (
+    requests.ConnectionError,
+    requests.Timeout,
+    requests.exceptions.ChunkedEncodingError,
+)
+
+
+def _no_heartbeat() -> None:
+    return None
 
 
 @dataclass
 class HttpClient:
     policy: ClientPolicy = field(default_factory=ClientPolicy)
-    session: requests.Session = field(default_factory=requests.Session)
+    session: requests.Session = field(default_factory=outgoing.session)
     sleep: Callable[[float], None] = time.sleep
+    heartbeat: Callable[[], None] = _no_heartbeat
     requests_made: int = 0
     _last_request: float = 0.0
 
@@ -77,6 +101,13 @@ class HttpClient:
         if wait > 0:
             self.sleep(wait)
 
+    def _wait(self, seconds: float) -> None:
+        """Sleep, with a heartbeat at least every 10 s (a Retry-After can be minutes)."""
+        end = time.monotonic() + seconds
+        while (left := end - time.monotonic()) > 0:
+            self.sleep(min(left, 10.0))
+            self.heartbeat()
+
     def _delay(self, attempt: int, response: requests.Response | None) -> float:
         if response is not None:
             retry_after = _retry_after_seconds(response.headers.get("Retry-After"))
@@ -94,38 +125,42 @@ class HttpClient:
         self, url: str, params: dict[str, Any] | None = None
     ) -> tuple[Any, str]:
         """As get_json, with a SHA-256 of the body's bytes (a page's fingerprint)."""
+        shown = mask_credentials(url)
         last_error = ""
         for attempt in range(self.policy.retries + 1):
+            self.heartbeat()
             self._pace()
             response: requests.Response | None = None
             try:
                 self.requests_made += 1
-                response = self.session.get(
-                    url,
-                    params=params,
-                    timeout=(self.policy.connect_timeout, self.policy.read_timeout),
-                    proxies=self._proxies_for(url),
-                )
-            except (requests.ConnectionError, requests.Timeout) as exc:
-                last_error = f"{type(exc).__name__} for {url}"
+                with outgoing.deadline(self.policy.deadline):
+                    response = self.session.get(
+                        url,
+                        params=params,
+                        timeout=(self.policy.connect_timeout, self.policy.read_timeout),
+                        proxies=self._proxies_for(url),
+                    )
+            except outgoing.Refused as exc:
+                raise FetchError(f"{shown}: {outgoing.plain_reason(exc)}") from exc
+            except RETRY_ERRORS as exc:
+                last_error = f"{shown}: {outgoing.plain_reason(exc)}"
             finally:
                 self._last_request = time.monotonic()
             if response is not None:
+                where = mask_credentials(response.url)
                 if response.status_code == 200:
                     try:
                         return response.json(), hashlib.sha256(response.content).hexdigest()
                     except (ValueError, json.JSONDecodeError) as exc:
-                        raise FetchError(
-                            f"{response.url} did not return valid JSON ({exc})"
-                        ) from exc
+                        raise FetchError(f"{where} did not return valid JSON ({exc})") from exc
                 if response.status_code not in RETRY_STATUSES:
                     raise FetchError(
-                        f"{response.url} answered HTTP {response.status_code}",
+                        f"{where} answered HTTP {response.status_code}",
                         status=response.status_code,
                     )
-                last_error = f"{response.url} answered HTTP {response.status_code}"
+                last_error = f"{where} answered HTTP {response.status_code}"
             if attempt < self.policy.retries:
-                self.sleep(self._delay(attempt, response))
+                self._wait(self._delay(attempt, response))
         raise FetchError(
             f"{last_error} (gave up after {self.policy.retries + 1} tries)", retryable=True
         )

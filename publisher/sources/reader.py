@@ -29,6 +29,8 @@ class Envelope:
     total_pages: int | None
     last: bool | None
     version: str | None
+    # The page length the directory says it uses (``size``), if it says.
+    size: int | None = None
 
 
 def parse_envelope(body: Any, where: str) -> Envelope:
@@ -44,6 +46,7 @@ def parse_envelope(body: Any, where: str) -> Envelope:
             _count(body.get("total_pages")),
             body.get("last_page") if isinstance(body.get("last_page"), bool) else None,
             "3",
+            _count(body.get("size")),
         )
     if isinstance(body.get("content"), list):
         return Envelope(
@@ -52,6 +55,7 @@ def parse_envelope(body: Any, where: str) -> Envelope:
             _count(body.get("totalPages")),
             body.get("last") if isinstance(body.get("last"), bool) else None,
             "1",
+            _count(body.get("size")),
         )
     if body.get("empty") is True or body.get("total_items") == 0 or body.get("totalElements") == 0:
         return Envelope([], 0, 0, True, None)
@@ -60,6 +64,26 @@ def parse_envelope(body: Any, where: str) -> Envelope:
 
 def _count(value: Any) -> int | None:
     return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
+
+
+def short_page(lengths: list[int], declared_size: int | None) -> str | None:
+    """Why the pages look cut short, or None. Every page but the last should be full: as
+    long as the longest page before the last, or the page length the directory declared
+    (when it is no more than we asked for). A directory that suddenly serves half-filled
+    pages would otherwise pass for a smaller directory, and its services for closures."""
+    while len(lengths) > 1 and lengths[-1] == 0:
+        lengths = lengths[:-1]  # the empty page that told us we had reached the end
+    before_last = lengths[:-1]
+    if not before_last:
+        return None
+    full = max(max(before_last), declared_size or 0)
+    for number, length in enumerate(before_last, start=1):
+        if length < full:
+            return (
+                f"page {number} had {length} services where a full page has {full}, and it "
+                "was not the last page: the directory looks incomplete"
+            )
+    return None
 
 
 @dataclass
@@ -102,6 +126,8 @@ class ApiReader:
         self.result.version = self.known_version or self.detect_version()
         url = self.base_url.rstrip("/") + "/services"
         page = 1
+        lengths: list[int] = []
+        declared_size: int | None = None
         while True:
             if page > self.max_pages:
                 raise SourceError(f"stopped after {self.max_pages} pages (CRAWL_MAX_PAGES)")
@@ -120,6 +146,9 @@ class ApiReader:
             if page == 1:
                 self.result.declared_total = envelope.total_items
             self.result.items_seen += len(envelope.items)
+            lengths.append(len(envelope.items))
+            if envelope.size and envelope.size <= self.page_size:
+                declared_size = max(declared_size or 0, envelope.size)
             for item in envelope.items:
                 yield item, same
             # Count items rather than trusting ``size``; stop on the first sign of the end.
@@ -128,6 +157,9 @@ class ApiReader:
             if envelope.total_pages is not None and page >= envelope.total_pages:
                 break
             page += 1
+        short = short_page(lengths, declared_size)
+        if short is not None:
+            raise SourceError(short)
 
     def detail(self, entry_id: str) -> Any:
         """The full record; a 404 means this record is broken, anything else stops the crawl."""
