@@ -62,6 +62,8 @@ beat_schedule = {
         "task": "publisher.crawl.crawl_all",
         "schedule": float(_settings.crawl_interval_minutes * 60),
     },
+    # Close crawl rows left "running" by a crawler that died (its lease ran out).
+    "crawl-sweep": {"task": "publisher.crawl.sweep", "schedule": 60.0},
     # Daily: expire unconfirmed requests (7 days), erase ended addresses (28 days).
     "subscriptions-retention": {
         "task": "publisher.subscriptions.apply_retention",

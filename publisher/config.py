@@ -67,6 +67,8 @@ class Settings:
     # remove more than this share of a source's entries, or this many, is held for an
     # officer to confirm.
     crawl_request_deadline: float = 40.0
+    # Celery's soft time limit on one crawl task (the hard one is a minute later).
+    crawl_task_time_limit: int = 1800
     crawl_max_removed_share: float = 0.10
     crawl_max_removed: int = 25
     # Private addresses (loopback, 10/8, ...) outgoing requests may reach anyway: tests
@@ -173,6 +175,7 @@ def get_settings() -> Settings:
         crawl_max_pages=_int("CRAWL_MAX_PAGES", 10_000),
         crawl_lock_seconds=crawl_lock_seconds,
         crawl_request_deadline=crawl_request_deadline,
+        crawl_task_time_limit=max(60, _int("CRAWL_TASK_TIME_LIMIT", 1800)),
         crawl_max_removed_share=_float("CRAWL_MAX_REMOVED_SHARE", 0.10),
         crawl_max_removed=_int("CRAWL_MAX_REMOVED", 25),
         outgoing_allowlist=parse_allowlist(_str("OUTGOING_ALLOWLIST", "")),

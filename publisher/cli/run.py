@@ -123,10 +123,19 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
         env.setdefault("CRAWL_INTERVAL_MINUTES", "1")
         env.setdefault("CRAWL_MIN_REQUEST_INTERVAL", "0")
         env.setdefault("PUBLIC_BASE_URL", f"http://{host}:{port}")
+        # The demo directory is on loopback, which outgoing requests refuse unless named.
+        env["OUTGOING_ALLOWLIST"] = ",".join(
+            filter(None, [env.get("OUTGOING_ALLOWLIST", ""), f"127.0.0.1:{demo_port}"])
+        )
         os.environ.update(
             {
                 k: env[k]
-                for k in ("CRAWL_INTERVAL_MINUTES", "CRAWL_MIN_REQUEST_INTERVAL", "PUBLIC_BASE_URL")
+                for k in (
+                    "CRAWL_INTERVAL_MINUTES",
+                    "CRAWL_MIN_REQUEST_INTERVAL",
+                    "PUBLIC_BASE_URL",
+                    "OUTGOING_ALLOWLIST",
+                )
             }
         )
         reset_settings()

@@ -16,10 +16,20 @@ from publisher.ingest import (
     CrawlBusy,
     UnknownSource,
     add_source,
+    confirm_removals,
     crawl_source,
     serialise_change,
 )
-from publisher.models import Change, ChangeKind, Crawl, Entry, QuarantinedRecord, Source
+from publisher.models import (
+    Change,
+    ChangeKind,
+    Crawl,
+    CrawlStatus,
+    Entry,
+    QuarantinedRecord,
+    Source,
+)
+from publisher.outgoing.urls import mask_credentials
 
 
 @main.group()
@@ -67,7 +77,7 @@ def source_list(as_json: bool) -> None:
             row: dict[str, Any] = {
                 "name": src.name,
                 "kind": src.kind.value,
-                "location": src.location,
+                "location": mask_credentials(src.location),
                 "oruk_version": src.oruk_version,
                 "baseline_at": jsonable(src.baseline_at),
                 "last_crawl": None
@@ -83,19 +93,70 @@ def source_list(as_json: bool) -> None:
                     "rows_written": last.rows_written,
                 },
                 "last_error": last_error,
+                "held": last is not None and last.status is CrawlStatus.HELD,
+                "removals_confirmed": src.removals_confirmed,
+                "lease": None
+                if src.lock_token is None
+                else {"holder": src.lock_holder, "until": jsonable(src.lock_expires_at)},
             }
             if as_json:
                 print_json_line(row)
                 continue
-            click.echo(f"{src.name}  {src.kind.value}  {src.location}")
+            click.echo(f"{src.name}  {src.kind.value}  {row['location']}")
             if last is None:
                 click.echo("  never crawled")
+            elif last.status is CrawlStatus.HELD:
+                when = last.finished_at or last.started_at
+                click.echo(
+                    f"  last crawl {when:%Y-%m-%d %H:%M} UTC: {last.error}; nothing was changed."
+                )
+                click.echo(
+                    f"  If the directory really dropped them: publisher source confirm-removals "
+                    f"{src.name}. Otherwise the next crawl decides."
+                )
             else:
                 when = last.finished_at or last.started_at
                 counts = ", ".join(f"{k} {last.counts.get(k, 0)}" for k in COUNT_KEYS)
                 click.echo(f"  last crawl {when:%Y-%m-%d %H:%M} UTC: {last.status.value}; {counts}")
-            if last_error:
+            if src.removals_confirmed is not None:
+                click.echo(
+                    f"  the next crawl may remove up to {src.removals_confirmed} (confirmed)"
+                )
+            if src.lock_token is not None and src.lock_expires_at is not None:
+                click.echo(
+                    f"  crawling now: {src.lock_holder or 'another process'}, lease until "
+                    f"{src.lock_expires_at:%H:%M:%S} UTC"
+                )
+            if last_error and (last is None or last.status is not CrawlStatus.HELD):
                 click.echo(f"  last error: {last_error}")
+
+
+@source.command("confirm-removals")
+@click.argument("name")
+@click.option("--no-crawl", is_flag=True, help="Only confirm; leave the crawl to the schedule.")
+def source_confirm_removals(name: str, no_crawl: bool) -> None:
+    """After a held crawl: let the next crawl of NAME remove what it would have (and no
+    more), then crawl it now."""
+    ready_database()
+    try:
+        with session_scope() as session:
+            src = session.scalar(select(Source).where(Source.name == name))
+            if src is None:
+                raise ValueError(f"there is no source called {name!r}")
+            count = confirm_removals(session, src)
+    except ValueError as exc:
+        fail(str(exc))
+    click.echo(f"Confirmed: the next crawl of {name} may remove up to {count} services.")
+    if no_crawl:
+        return
+    try:
+        summary = crawl_source(name)
+    except CrawlBusy as exc:
+        click.echo(f"{name}: {exc}; its next crawl will use the confirmation.")
+        raise SystemExit(1) from None
+    click.echo(summary.line())
+    if summary.status != "complete":
+        raise SystemExit(1)
 
 
 @main.command()
@@ -113,8 +174,9 @@ def ingest(name: str | None) -> None:
             summary = crawl_source(each)
         except UnknownSource as exc:
             fail(str(exc))
-        except CrawlBusy:
-            click.echo(f"{each}: skipped, a crawl of it is already running")
+        except CrawlBusy as exc:
+            click.echo(f"{each}: not crawled: {exc}", err=True)
+            failed = True
             continue
         click.echo(summary.line())
         failed = failed or summary.status != "complete"

@@ -366,10 +366,19 @@ def settings_page() -> Any:
 
 
 def _sources_page(errors: dict[str, str], form: dict[str, str], status: int = 200) -> Any:
+    from publisher.outgoing.urls import mask_credentials
+
     sources = g.db.scalars(select(Source).order_by(Source.name)).all()
-    return render_template(
-        "web/console/sources.html", sources=sources, errors=errors, form=form
-    ), status
+    rows = [
+        {
+            "source": s,
+            "location": mask_credentials(s.location),
+            "last": s.crawls[-1] if s.crawls else None,
+            "crawling": s.lock_token is not None and s.lock_expires_at is not None,
+        }
+        for s in sources
+    ]
+    return render_template("web/console/sources.html", rows=rows, errors=errors, form=form), status
 
 
 @bp.get("/admin/sources")
@@ -427,6 +436,43 @@ def sources_crawl(source_id: int) -> Any:
     crawl_source.delay(source.name)
     flash(
         f"A crawl of {source.name} will start in a moment. Reload this page to see it.", "success"
+    )
+    return redirect(url_for("console.sources_page"))
+
+
+@bp.post("/admin/sources/<int:source_id>/confirm-removals")
+@requires("admin")
+def sources_confirm_removals(source_id: int) -> Any:
+    """After a held crawl: the next crawl may remove as many as the held one would have."""
+    from publisher.ingest import confirm_removals
+
+    source = found_or_404(Source, source_id)
+    before = source.removals_confirmed
+    try:
+        count = confirm_removals(g.db, source)
+    except ValueError:
+        g.db.rollback()
+        flash(
+            f"There is nothing to confirm for {source.name}: its last crawl was not held.", "error"
+        )
+        return redirect(url_for("console.sources_page"))
+    audit.record(
+        g.db,
+        g.user,
+        "source.confirm_removals",
+        "source",
+        source.id,
+        {"removals_confirmed": before},
+        {"removals_confirmed": count},
+    )
+    g.db.commit()  # queue after commit
+    from publisher.tasks.crawl import crawl_source
+
+    crawl_source.delay(source.name)
+    flash(
+        f"Confirmed. The next crawl of {source.name} will remove up to {count} services; "
+        "it will start in a moment.",
+        "success",
     )
     return redirect(url_for("console.sources_page"))
 

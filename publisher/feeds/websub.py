@@ -13,6 +13,7 @@ import logging
 import requests
 from sqlalchemy import select, update
 
+from publisher import outgoing
 from publisher.config import get_settings
 from publisher.db import session_scope
 from publisher.feeds.filters import FilterError, filter_from_query
@@ -21,6 +22,8 @@ from publisher.models import FeedDocument
 
 log = logging.getLogger(__name__)
 TIMEOUT = (5.0, 15.0)
+# The whole of one ping, however slowly the hub answers.
+DEADLINE = 30.0
 
 
 class HubError(Exception):
@@ -31,14 +34,24 @@ class HubError(Exception):
 
 def publish(hub_url: str, topic_url: str, session: requests.Session | None = None) -> None:
     """POST hub.mode=publish for one feed URL; raise HubError when the hub says no."""
-    http = session or requests
     try:
-        response = http.post(
-            hub_url, data={"hub.mode": "publish", "hub.url": topic_url}, timeout=TIMEOUT
-        )
+        with outgoing.deadline(DEADLINE):
+            if session is not None:
+                response = session.post(
+                    hub_url, data={"hub.mode": "publish", "hub.url": topic_url}, timeout=TIMEOUT
+                )
+            else:
+                with outgoing.session() as http:
+                    response = http.post(
+                        hub_url,
+                        data={"hub.mode": "publish", "hub.url": topic_url},
+                        timeout=TIMEOUT,
+                    )
+    except outgoing.Refused as exc:
+        raise HubError(f"hub {hub_url}: {outgoing.plain_reason(exc)}", retryable=False) from exc
     except requests.RequestException as exc:
         raise HubError(
-            f"hub {hub_url} unreachable: {exc.__class__.__name__}", retryable=True
+            f"hub {hub_url} unreachable: {outgoing.plain_reason(exc)}", retryable=True
         ) from exc
     if 200 <= response.status_code < 300:
         return
@@ -63,7 +76,7 @@ def notify_pending() -> list[str]:
         ).all()
     announced: list[str] = []
     failure: HubError | None = None
-    with requests.Session() as http:
+    with outgoing.session(DEADLINE) as http:
         for key, fmt, query, etag in pending:
             try:
                 flt = filter_from_query(query)

@@ -20,8 +20,8 @@ what a crawl reports (and the CLI prints).
 
 from publisher.ingest.crawl import UnknownSource, crawl_source
 from publisher.ingest.downstream import DOWNSTREAM_TASKS, notify_downstream
-from publisher.ingest.lease import CrawlBusy, release_lease, take_lease
-from publisher.ingest.sources import add_source, looks_like_url
+from publisher.ingest.lease import CrawlBusy, close_abandoned, release_lease, take_lease
+from publisher.ingest.sources import add_source, confirm_removals, looks_like_url
 from publisher.ingest.summary import COUNT_KEYS, CrawlSummary, serialise_change
 
 __all__ = [
@@ -31,6 +31,8 @@ __all__ = [
     "CrawlSummary",
     "UnknownSource",
     "add_source",
+    "close_abandoned",
+    "confirm_removals",
     "crawl_source",
     "looks_like_url",
     "notify_downstream",

@@ -12,6 +12,8 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from publisher import outgoing
+
 
 class PublishError(Exception):
     """A failure, with a message an officer can act on."""
@@ -65,6 +67,23 @@ class Published:
 
 class Adapter(Protocol):
     def publish(self, outgoing: Outgoing) -> Published: ...
+
+
+# The whole of one request to a platform (connect, headers, body, redirects).
+REQUEST_DEADLINE = 60.0
+
+
+def http_session(settings: dict[str, Any]) -> outgoing.CheckedSession:
+    """The requests session every adapter uses: only public addresses (or those the
+    OUTGOING_ALLOWLIST names), redirects checked, an overall deadline per request. Catch
+    ``outgoing.Refused`` (wrapped by some libraries: ``outgoing.refusal_in``) as Permanent."""
+    return outgoing.session(float(settings.get("deadline", REQUEST_DEADLINE)))
+
+
+def refused(what: str, exc: BaseException) -> Permanent:
+    """An address the service will not call: the admin must change it. No detail beyond
+    the reason, so the message cannot be used to map the council's network."""
+    return Permanent(f"The {what} address cannot be used: {outgoing.plain_reason(exc)}.")
 
 
 def timeout(settings: dict[str, Any]) -> tuple[float, float]:

@@ -28,12 +28,16 @@ from atproto_client.exceptions import (
 )
 from atproto_client.request import Request
 
+from publisher import outgoing as outgoing_http
+from publisher.outgoing.httpx_transport import httpx_transport
 from publisher.social import rules
 from publisher.social.adapters.base import (
+    REQUEST_DEADLINE,
     Outgoing,
     Permanent,
     Published,
     Retryable,
+    refused,
     timeout,
 )
 from publisher.social.adapters.images import fetch_image
@@ -127,9 +131,24 @@ class BlueskyAdapter:
         if not outgoing.rkey:
             raise Permanent("No record key was chosen before publishing (a bug).")
         connect, read = timeout(outgoing.settings)
-        request = Request(timeout=httpx.Timeout(read, connect=connect))
-        base = str(outgoing.settings["service_url"]).rstrip("/") + "/xrpc"
-        client = Client(base_url=base, request=request)
+        service_url = str(outgoing.settings["service_url"])
+        # Only public addresses (or allowed ones), checked where each socket is made,
+        # redirects included; no request may run past the deadline.
+        request = Request(timeout=httpx.Timeout(read, connect=connect), transport=httpx_transport())
+        client = Client(base_url=service_url.rstrip("/") + "/xrpc", request=request)
+        try:
+            outgoing_http.check_url(service_url)
+            with outgoing_http.deadline(float(outgoing.settings.get("deadline", REQUEST_DEADLINE))):
+                return self._publish(client, outgoing)
+        except outgoing_http.Refused as exc:
+            raise refused("Bluesky server", exc) from exc
+        except outgoing_http.DeadlineExceeded as exc:
+            raise Retryable(f"Bluesky did not answer in time ({exc}).") from exc
+        finally:
+            request.close()
+
+    def _publish(self, client: Client, outgoing: Outgoing) -> Published:
+        assert outgoing.rkey is not None
         try:
             client.login(str(outgoing.settings["handle"]), outgoing.credentials["app_password"])
             assert client.me is not None
@@ -191,7 +210,8 @@ def _classify(exc: RequestErrorBase) -> Exception:
             "An admin needs to enter them again."
         )
     if isinstance(exc, NetworkError):
-        return Retryable(f"Could not reach Bluesky ({exc.__class__.__name__}: {exc}).")
+        # General words: the same for a closed port as for a slow server.
+        return Retryable("Could not reach Bluesky: could not connect to the server.")
     if isinstance(exc, BadRequestError):
         if _error_name(exc) in ("ExpiredToken", "InvalidToken"):
             return Retryable(f"Bluesky session expired ({exc}).")

@@ -15,11 +15,14 @@ from typing import Any
 
 import requests
 
+from publisher import outgoing as outgoing_http
 from publisher.social.adapters.base import (
     Outgoing,
     Permanent,
     Published,
     Retryable,
+    http_session,
+    refused,
     retry_after_header,
     timeout,
 )
@@ -53,11 +56,14 @@ class FacebookAdapter:
             if outgoing.link:
                 data["link"] = outgoing.link
         try:
-            response = requests.post(
-                f"{self._base(outgoing)}/{page}/{edge}",
-                data=data,
-                timeout=timeout(outgoing.settings),
-            )
+            with http_session(outgoing.settings) as http:
+                response = http.post(
+                    f"{self._base(outgoing)}/{page}/{edge}",
+                    data=data,
+                    timeout=timeout(outgoing.settings),
+                )
+        except outgoing_http.Refused as exc:
+            raise refused("Facebook Graph API", exc) from exc
         except requests.ConnectionError as exc:
             # Includes a connection reset after sending: the post may exist; the next
             # attempt checks the feed first (maybe_sent).
@@ -77,15 +83,18 @@ class FacebookAdapter:
         platform's clock being a little off does not matter.)"""
         page = outgoing.settings["page_id"]
         try:
-            response = requests.get(
-                f"{self._base(outgoing)}/{page}/feed",
-                params={
-                    "fields": "id,message,created_time",
-                    "limit": "25",
-                    "access_token": outgoing.credentials["page_access_token"],
-                },
-                timeout=timeout(outgoing.settings),
-            )
+            with http_session(outgoing.settings) as http:
+                response = http.get(
+                    f"{self._base(outgoing)}/{page}/feed",
+                    params={
+                        "fields": "id,message,created_time",
+                        "limit": "25",
+                        "access_token": outgoing.credentials["page_access_token"],
+                    },
+                    timeout=timeout(outgoing.settings),
+                )
+        except outgoing_http.Refused as exc:
+            raise refused("Facebook Graph API", exc) from exc
         except requests.RequestException as exc:
             raise Retryable(
                 f"Could not check Facebook for an earlier attempt: {exc.__class__.__name__}."

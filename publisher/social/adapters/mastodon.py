@@ -21,11 +21,14 @@ from mastodon import (
     MastodonUnauthorizedError,
 )
 
+from publisher import outgoing as outgoing_http
 from publisher.social.adapters.base import (
     Outgoing,
     Permanent,
     Published,
     Retryable,
+    http_session,
+    refused,
     retry_after_header,
     timeout,
 )
@@ -39,7 +42,11 @@ MAX_IMAGE_BYTES = 16 * 1024 * 1024
 
 class MastodonAdapter:
     def publish(self, outgoing: Outgoing) -> Published:
-        session = requests.Session()
+        try:
+            outgoing_http.check_url(str(outgoing.settings["api_base_url"]))
+        except outgoing_http.Refused as exc:
+            raise refused("Mastodon server", exc) from exc
+        session = http_session(outgoing.settings)
         last: dict[str, requests.Response] = {}
 
         def keep(response: requests.Response, *_a: object, **_k: object) -> None:
@@ -101,7 +108,13 @@ class MastodonAdapter:
         except MastodonServerError as exc:
             raise Retryable(f"Mastodon had a server error ({_detail(exc)}).") from exc
         except MastodonNetworkError as exc:
-            raise Retryable(f"Could not reach Mastodon: {exc}") from exc
+            # Mastodon.py wraps whatever the session raised, our refusal included. The
+            # words stay general: the same for a closed port as for a slow server.
+            if outgoing_http.refusal_in(exc) is not None:
+                raise refused("Mastodon server", exc) from exc
+            raise Retryable(
+                f"Could not reach Mastodon: {outgoing_http.plain_reason(exc.__context__ or exc)}."
+            ) from exc
         except MastodonAPIError as exc:
             code = exc.args[1] if len(exc.args) > 1 else None
             if code == 403:
