@@ -443,7 +443,8 @@ def sources_crawl(source_id: int) -> Any:
 @bp.post("/admin/sources/<int:source_id>/confirm-removals")
 @requires("admin")
 def sources_confirm_removals(source_id: int) -> Any:
-    """After a held crawl: the next crawl may remove as many as the held one would have."""
+    """After a held crawl: the next crawl may remove as many as the held one would have
+    (and no more)."""
     from publisher.ingest import confirm_removals
 
     source = found_or_404(Source, source_id)
@@ -465,13 +466,12 @@ def sources_confirm_removals(source_id: int) -> Any:
         {"removals_confirmed": before},
         {"removals_confirmed": count},
     )
-    g.db.commit()  # queue after commit
-    from publisher.tasks.crawl import crawl_source
-
-    crawl_source.delay(source.name)
+    g.db.commit()
+    # Permission only: the next crawl (scheduled, or "Crawl now") reads the directory
+    # again and removes them if they are still gone.
     flash(
-        f"Confirmed. The next crawl of {source.name} will remove up to {count} services; "
-        "it will start in a moment.",
+        f"Confirmed. The next crawl of {source.name} will remove up to {count} services if "
+        "they are still missing. To crawl now, press Crawl now.",
         "success",
     )
     return redirect(url_for("console.sources_page"))

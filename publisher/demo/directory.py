@@ -44,6 +44,8 @@ class DirectoryState:
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Declare more items than are served (a feed that loses pages).
     declared_extra: int = 0
+    # Every answer waits this long first (a slow directory).
+    delay: float = 0.0
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -81,6 +83,9 @@ class _Handler(BaseHTTPRequestHandler):
             if fault is not None:
                 fault.times -= 1
             services = list(state.services)
+            delay = state.delay
+        if delay:
+            time.sleep(delay)
         if fault is not None:
             if fault.delay:
                 time.sleep(fault.delay)

@@ -48,7 +48,9 @@ class LeaseLost(Exception):
 
 def holder_name() -> str:
     """Who we are, for ``publisher ingest`` to tell someone waiting for the lease."""
-    program = Path(sys.argv[0]).name if sys.argv and sys.argv[0] else "python"
+    path = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("python")
+    # `python -m celery` and `python -m publisher` run a package's __main__.py.
+    program = path.parent.name if path.name == "__main__.py" else path.name
     return f"{program} on {socket.gethostname()}, process {os.getpid()}"[:200]
 
 
