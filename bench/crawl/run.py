@@ -158,6 +158,8 @@ def main() -> None:
         PUBLISHER_DATA_DIR=str(work / "var"),
         CRAWL_MIN_REQUEST_INTERVAL="0",
         CRAWL_PAGE_SIZE=str(PAGE_SIZE),
+        # The bench directory is on loopback, which outgoing requests refuse unless named.
+        OUTGOING_ALLOWLIST=f"127.0.0.1:{port}",
     )
     admin = None
     if args.database == "postgresql":
