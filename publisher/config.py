@@ -156,6 +156,12 @@ def get_settings() -> Settings:
             f"CRAWL_LOCK_SECONDS ({crawl_lock_seconds}) must be at least "
             f"CRAWL_REQUEST_DEADLINE ({crawl_request_deadline:g}) + {LEASE_MARGIN_SECONDS}"
         )
+    max_removed_share = _float("CRAWL_MAX_REMOVED_SHARE", 0.10)
+    if not 0 <= max_removed_share <= 1:
+        raise ValueError(
+            f"CRAWL_MAX_REMOVED_SHARE must be a share between 0 and 1 (0.10 is 10%), "
+            f"not {max_removed_share}"
+        )
     return Settings(
         data_dir=data_dir,
         database_url=_str("DATABASE_URL", f"sqlite:///{data_dir / 'publisher.sqlite3'}"),
@@ -176,8 +182,8 @@ def get_settings() -> Settings:
         crawl_lock_seconds=crawl_lock_seconds,
         crawl_request_deadline=crawl_request_deadline,
         crawl_task_time_limit=max(60, _int("CRAWL_TASK_TIME_LIMIT", 1800)),
-        crawl_max_removed_share=_float("CRAWL_MAX_REMOVED_SHARE", 0.10),
-        crawl_max_removed=_int("CRAWL_MAX_REMOVED", 25),
+        crawl_max_removed_share=max_removed_share,
+        crawl_max_removed=max(0, _int("CRAWL_MAX_REMOVED", 25)),
         outgoing_allowlist=parse_allowlist(_str("OUTGOING_ALLOWLIST", "")),
         feed_max_items=feed_max_items,
         feed_cache_seconds=max(0, _int("FEED_CACHE_SECONDS", 300)),
