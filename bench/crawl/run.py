@@ -44,7 +44,8 @@ def start_server(data_file: Path, port: int) -> subprocess.Popen[bytes]:
     )
     import requests
 
-    for _ in range(100):
+    # Up to a minute: loading 5,000 services takes a while on a busy machine.
+    for _ in range(1200):
         try:
             requests.get(f"http://127.0.0.1:{port}/services?page=1&per_page=1", timeout=1)
             return proc
