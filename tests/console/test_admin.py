@@ -166,7 +166,7 @@ def test_accounts_are_added_with_credentials_shown_masked(sign_in, session):
         page="/console/admin/accounts",
     )
     assert missing.status_code == 400
-    assert "needs: service_url, handle, app_password" in missing.get_data(as_text=True)
+    assert "An account on Bluesky needs: Server address, Handle, App password." in missing.get_data(as_text=True)
 
 
 def test_audit_log_page_and_csv(sign_in, draft):
