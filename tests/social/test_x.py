@@ -4,6 +4,9 @@ the weighted length and duplicate content: exactly once, failures told apart."""
 from __future__ import annotations
 
 import datetime as dt
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 
@@ -16,9 +19,11 @@ from publisher.models import AuditEvent, Platform, PostState, SocialAccount, Use
 from publisher.social import rules, update_account
 from publisher.social.adapters import Permanent, adapter_for
 from publisher.social.publishing import LEASE, begin, claim, publish_due
+from tests.clock import subprocess_clock_env
 from tests.social.conftest import make_account
 from tests.social.test_publishing import approved, due, reload
 from tests.social.x_server import XServer, serve_x
+from tests.worker import wait_for
 
 
 @pytest.fixture()
@@ -194,3 +199,41 @@ def test_an_image_on_an_x_post_is_refused_before_approval() -> None:
     assert rules.check(
         Platform.MASTODON, "New: Swim Club. #SEND", image_url="https://e.org/a.png", image_alt="A"
     ).ok
+
+
+@pytest.mark.parametrize("reading", ["allowed", "forbidden"])
+def test_worker_killed_after_x_took_the_post_never_posts_twice(
+    session: Session, officers: dict[str, User], x: XServer, reading: str
+) -> None:
+    """A real process publishes and is killed (SIGKILL) while X holds its answer. With
+    reading allowed the next attempt finds the post; on the free plan, X's duplicate
+    refusal tells it the post is out. Either way: one post, recorded as published."""
+    account = x_account(session, x, read_timeout=60)
+    (post,) = approved(session, account, officers["approver"])
+    now = due(post)
+    x.fake.delay_after_accept = 20  # X has the post; its answer never reaches the worker
+    x.read_forbidden = reading == "forbidden"
+    code = (
+        "import datetime as dt\n"
+        "from publisher.social.publishing import publish_due\n"
+        f"publish_due(now=dt.datetime.fromisoformat({now.isoformat()!r}))\n"
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", code], env={**os.environ, **subprocess_clock_env()}
+    )
+    try:
+        assert wait_for(lambda: len(x.posts) == 1, timeout=60), "the worker never posted"
+    finally:
+        proc.kill()
+        proc.wait()
+    x.fake.delay_after_accept = 0
+    post = reload(session, post)
+    assert post.state is PostState.APPROVED and post.publish_started_at is not None
+    assert publish_due(now=now + LEASE + dt.timedelta(seconds=1)) == {"published": 1}
+    post = reload(session, post)
+    assert post.state is PostState.PUBLISHED
+    assert len(x.posts) == 1
+    if reading == "allowed":
+        assert post.platform_post_id == x.posts[0]["id"]
+    else:
+        assert post.platform_post_id is None

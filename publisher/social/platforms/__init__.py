@@ -57,8 +57,6 @@ class Description:
     # A key chosen and committed before the first call, for platforms that let the
     # client name the post (Bluesky's record key). None: the platform names it.
     new_key: Callable[[], str] | None = None
-    # Where an admin gets the credentials, for the add-account page.
-    how_to_connect: str = ""
     supports_images: bool = True
 
     @property
