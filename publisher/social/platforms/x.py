@@ -192,6 +192,8 @@ def _error(
             "X did not accept the account's keys and tokens. An admin needs to enter them "
             "again (the access token needs Read and write permission)."
         )
+    if checking:
+        return Permanent(f"X would not show the account's posts: {detail}")
     return Permanent(f"X refused the post: {detail}")
 
 
