@@ -14,7 +14,7 @@ from sqlalchemy import select
 from publisher.models import AppSetting, ChangeKind, Platform, Post, PostState
 from publisher.social import update_account
 from publisher.social.publishing import publish_due
-from tests.browser import assert_accessible
+from tests.browser import assert_accessible, assert_landmarks
 from tests.console.conftest import PASSWORD, make_account
 from tests.factories import drafted_post, make_entry, make_source, record_change
 from tests.social.servers import MastodonHandler, serve
@@ -162,6 +162,8 @@ def test_every_console_page_is_accessible(browser, live_app, session, officers, 
         response = page.goto(server.url + path)
         assert response.status == 200, path
         assert_accessible(page)
+        assert_landmarks(page)
+        assert page.evaluate("!!document.querySelector('.skip-link').closest('header, main')")
         # What people read: no stored names of settings, kinds or actions (the audit
         # log's before/after records are shown as stored, for now).
         if path != "/console/admin/audit":
