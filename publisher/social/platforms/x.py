@@ -35,6 +35,7 @@ import requests
 from requests_oauthlib import OAuth1
 from twitter_text import parse_tweet
 
+from publisher import outgoing as outgoing_http
 from publisher.models.social import Platform
 from publisher.social import rules
 from publisher.social.adapters.base import (
@@ -42,6 +43,8 @@ from publisher.social.adapters.base import (
     Permanent,
     Published,
     Retryable,
+    http_session,
+    refused,
     retry_after_header,
     timeout,
 )
@@ -91,6 +94,7 @@ class _Client:
     def __init__(self, outgoing: Outgoing) -> None:
         creds = outgoing.credentials
         self.base = str(outgoing.settings.get("api_url") or DEFAULT_API_URL).rstrip("/")
+        self.settings = outgoing.settings
         self.timeout = timeout(outgoing.settings)
         self.auth = OAuth1(
             client_key=creds.get("api_key", ""),
@@ -102,9 +106,13 @@ class _Client:
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
-            return requests.request(
-                method, self.base + path, auth=self.auth, timeout=self.timeout, **kwargs
-            )
+            # The checked session: public addresses only, redirects checked, a deadline.
+            with http_session(self.settings) as http:
+                return http.request(
+                    method, self.base + path, auth=self.auth, timeout=self.timeout, **kwargs
+                )
+        except outgoing_http.Refused as exc:
+            raise refused("X API", exc) from exc
         except requests.Timeout as exc:
             raise Retryable("X did not answer in time; will check before trying again.") from exc
         except requests.RequestException as exc:
