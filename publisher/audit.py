@@ -66,3 +66,47 @@ def record(
     )
     session.add(event)
     return event
+
+
+# What each action and kind of thing means, in words for the console. The stored names
+# never change (they are filtered on and exported); only these labels are shown.
+ACTION_LABELS: dict[str, str] = {
+    "settings.change": "changed the settings",
+    "social_account.create": "added a social media account",
+    "social_account.update": "changed a social media account",
+    "social_post.approve": "approved a post",
+    "social_post.edit": "edited a post",
+    "social_post.fail": "a post could not be published",
+    "social_post.publish": "published a post",
+    "social_post.redraft": "made a new draft from a post",
+    "social_post.reject": "rejected a post",
+    "social_post.retry": "asked to try a post again",
+    "social_post.schedule": "scheduled a post",
+    "social_post.submit": "sent a post for approval",
+    "social_post.withdraw": "withdrew a post",
+    "source.add": "added a directory",
+    "source.crawl": "asked for a directory to be read now",
+    "user.change_role": "changed someone's role",
+    "user.create": "added a person",
+    "user.deactivate": "stopped someone signing in",
+    "user.reactivate": "let someone sign in again",
+    "user.set_password": "set a new password",
+    "user.sign_in": "signed in",
+    "user.sign_out": "signed out",
+}
+OBJECT_LABELS: dict[str, str] = {
+    "settings": "Settings",
+    "social_account": "Social media account",
+    "social_post": "Post",
+    "source": "Directory",
+    "user": "Person",
+}
+
+
+def action_label(action: str) -> str:
+    """The action in words; an action without a label yet reads as its name in words."""
+    return ACTION_LABELS.get(action) or action.replace(".", ": ").replace("_", " ")
+
+
+def object_label(kind: str) -> str:
+    return OBJECT_LABELS.get(kind) or kind.replace("_", " ").capitalize()

@@ -95,3 +95,22 @@ def assert_accessible(page: Any) -> None:
             targets = ", ".join(str(n.get("target")) for n in v.get("nodes", [])[:3])
             lines.append(f"- {v['id']} ({v.get('impact')}): {v.get('help')} at {targets}")
         pytest.fail("\n".join(lines))
+
+
+def assert_landmarks(page: Any) -> None:
+    """axe-core's landmark rules (best practice, beyond WCAG's tags, as IBM Equal Access
+    checks them): all content inside landmarks, and landmarks (forms with names included)
+    that people can tell apart."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        options={
+            "runOnly": {"type": "rule", "values": ["region", "landmark-unique"]},
+            "resultTypes": ["violations"],
+        },
+    )
+    violations = results.response.get("violations", [])
+    assert not violations, [
+        (v["id"], [n.get("target") for n in v.get("nodes", [])[:3]]) for v in violations
+    ]

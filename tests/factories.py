@@ -113,13 +113,18 @@ _ACCOUNT_SETTINGS: dict[Platform, dict[str, Any]] = {
     Platform.MASTODON: {"api_base_url": "http://127.0.0.1:9"},
     Platform.BLUESKY: {"service_url": "http://127.0.0.1:9", "handle": "lo.test"},
     Platform.FACEBOOK: {"page_id": "1000", "graph_url": "http://127.0.0.1:9"},
-    Platform.X: {},
+    Platform.X: {"api_url": "http://127.0.0.1:9"},
 }
 _ACCOUNT_CREDS: dict[Platform, dict[str, str]] = {
     Platform.MASTODON: {"access_token": "mastodon-token-123456"},
     Platform.BLUESKY: {"app_password": "app-pass-word-1234"},
     Platform.FACEBOOK: {"page_access_token": "fb-page-token-abcdef"},
-    Platform.X: {},
+    Platform.X: {
+        "api_key": "x-api-key-1234",
+        "api_key_secret": "x-api-key-secret-5678",
+        "access_token": "x-access-token-9012",
+        "access_token_secret": "x-access-token-secret-3456",
+    },
 }
 
 

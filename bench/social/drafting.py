@@ -152,11 +152,11 @@ def main() -> None:
         texts = [p.text for p in session.scalars(select(Post))]
     t0 = time.perf_counter()
     for text in texts:
-        for platform in rules.LIMITS:
+        for platform in Platform:
             rules.check(platform, text)
     checks = time.perf_counter() - t0
     per_platform = {}
-    for platform in rules.LIMITS:
+    for platform in Platform:
         t0 = time.perf_counter()
         for text in texts:
             rules.length(platform, text)

@@ -11,29 +11,17 @@ from sqlalchemy import select
 from publisher import app_settings, social
 from publisher.console.auth import Refused, requires
 from publisher.console.views import bp, found_or_404
-from publisher.models.social import Platform, SocialAccount
+from publisher.models.social import SocialAccount
 from publisher.social.accounts import (
     DRAFTING_KEYS,
-    REQUIRED_CREDENTIALS,
-    REQUIRED_SETTINGS,
     drafting_form,
+    form_values,
+    shown_settings,
     with_drafting_choices,
 )
 from publisher.social.errors import NotAllowed, SocialError
+from publisher.social.platforms import Description, describe, descriptions
 from publisher.social.slots import hhmm
-
-# Every setting and credential field any platform uses, with a label for the form.
-SETTING_FIELDS = {
-    "api_base_url": "Server address (Mastodon), like https://mastodon.social",
-    "service_url": "Server address (Bluesky), like https://bsky.social",
-    "handle": "Handle (Bluesky), like council.bsky.social",
-    "page_id": "Page ID (Facebook)",
-}
-CREDENTIAL_FIELDS = {
-    "access_token": "Access token (Mastodon)",
-    "app_password": "App password (Bluesky)",
-    "page_access_token": "Page access token (Facebook)",
-}
 
 
 def _minutes(raw: str, label: str) -> int:
@@ -54,33 +42,39 @@ def _slots(raw: str) -> int:
         raise SocialError("Posts a day must be a whole number, like 3.") from exc
 
 
-def _page(form: dict[str, str] | None = None, error: str | None = None, status: int = 200) -> Any:
+def _page() -> Any:
     accounts = g.db.scalars(select(SocialAccount).order_by(SocialAccount.name)).all()
-    masked: dict[int, dict[str, str] | str] = {}
+    shown: dict[int, list[tuple[str, str]] | str] = {}
     for account in accounts:
         try:
-            masked[account.id] = social.masked_credentials(account)
+            shown[account.id] = shown_settings(account)
         except SocialError as exc:
-            masked[account.id] = str(exc)
-    defaults = app_settings.all_values(g.db)
+            shown[account.id] = str(exc)
     return render_template(
         "web/console/accounts.html",
         accounts=accounts,
-        masked=masked,
-        platforms=list(Platform),
-        setting_fields=SETTING_FIELDS,
-        credential_fields=CREDENTIAL_FIELDS,
-        form=form
-        or {
-            "slots_per_day": str(defaults["social.slots_per_day"]),
-            "quiet_start": defaults["social.quiet_start"],
-            "quiet_end": defaults["social.quiet_end"],
-        },
-        error=error,
+        shown=shown,
+        platforms=descriptions(),
         hhmm=hhmm,
         drafting_form=drafting_form,
         drafting_keys=DRAFTING_KEYS,
-    ), status
+    )
+
+
+def _new_page(
+    described: Description, form: dict[str, str] | None = None, error: str | None = None
+) -> Any:
+    """The add-account form, with the chosen platform's fields only."""
+    defaults = app_settings.all_values(g.db)
+    values = form or {
+        "slots_per_day": str(defaults["social.slots_per_day"]),
+        "quiet_start": defaults["social.quiet_start"],
+        "quiet_end": defaults["social.quiet_end"],
+        **{f.name: f.default for f in described.setting_fields},
+    }
+    return render_template(
+        "web/console/account_new.html", platform=described, form=values, error=error
+    ), (400 if error else 200)
 
 
 @bp.get("/admin/accounts")
@@ -89,22 +83,33 @@ def accounts_page() -> Any:
     return _page()
 
 
+@bp.get("/admin/accounts/new/<platform>")
+@requires("admin")
+def accounts_new(platform: str) -> Any:
+    try:
+        described = describe(platform)
+    except ValueError:
+        return redirect(url_for("console.accounts_page"))
+    return _new_page(described)
+
+
 @bp.post("/admin/accounts")
 @requires("admin")
 def accounts_add() -> Any:
-    keep = ["platform", "name", "slots_per_day", "quiet_start", "quiet_end", *SETTING_FIELDS]
-    form = {k: request.form.get(k, "") for k in keep}
     try:
-        platform = Platform(form["platform"])
+        described = describe(request.form.get("platform", ""))
     except ValueError:
-        return _page(form, "Choose a platform.", 400)
-    settings = {k: form[k].strip() for k in REQUIRED_SETTINGS[platform]}
-    creds = {k: request.form.get(k, "") for k in REQUIRED_CREDENTIALS[platform]}
+        flash("Choose a platform from the list.", "error")
+        return redirect(url_for("console.accounts_page"))
+    keep = ["name", "slots_per_day", "quiet_start", "quiet_end"]
+    keep += [f.name for f in described.setting_fields]
+    form = {k: request.form.get(k, "") for k in keep}
+    settings, creds = form_values(described.platform, request.form)
     try:
         account = social.create_account(
             g.db,
             g.user,
-            platform,
+            described.platform,
             form["name"],
             settings,
             creds,
@@ -116,9 +121,9 @@ def accounts_add() -> Any:
         raise Refused(str(exc)) from exc
     except SocialError as exc:
         g.db.rollback()
-        return _page(form, str(exc), 400)
+        return _new_page(described, form, str(exc))
     g.db.commit()
-    flash(f"Added {account.name} ({platform.value}).", "success")
+    flash(f"Added {account.name} ({described.label}).", "success")
     return redirect(url_for("console.accounts_page"))
 
 
@@ -126,7 +131,7 @@ def accounts_add() -> Any:
 @requires("admin")
 def accounts_update(account_id: int) -> Any:
     account = found_or_404(SocialAccount, account_id)
-    creds = {k: request.form.get(k, "") for k in REQUIRED_CREDENTIALS[account.platform]}
+    _, creds = form_values(account.platform, request.form)
     try:
         settings = with_drafting_choices(account, request.form)
         social.update_account(

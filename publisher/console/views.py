@@ -495,6 +495,10 @@ def audit_page() -> Any:
     more = len(events) > AUDIT_PAGE
     return render_template(
         "web/console/audit.html",
+        action_labels=audit.ACTION_LABELS,
+        object_labels=audit.OBJECT_LABELS,
+        action_label=audit.action_label,
+        object_label=audit.object_label,
         events=events[:AUDIT_PAGE],
         page=page,
         more=more,

@@ -17,6 +17,11 @@ class SourceKind(enum.Enum):
     ORUK_API = "oruk_api"
     FILE = "file"
 
+    @property
+    def label(self) -> str:
+        """What the console calls it."""
+        return "Open Referral UK API" if self is SourceKind.ORUK_API else "JSON file"
+
 
 class CrawlStatus(enum.Enum):
     RUNNING = "running"

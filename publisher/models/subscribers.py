@@ -39,7 +39,11 @@ class EndReason(enum.Enum):
 
 
 class Frequency(enum.Enum):
+    """How often a subscriber hears from us; each has one entry (label, when editions
+    close) in ``publisher.newsletters.frequencies``."""
+
     IMMEDIATE = "immediate"
+    DAILY = "daily"
     WEEKLY = "weekly"
     MONTHLY = "monthly"
 

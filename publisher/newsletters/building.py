@@ -29,6 +29,7 @@ from publisher.models import (
     Subscriber,
     SubscriberStatus,
 )
+from publisher.newsletters.frequencies import frequency_rule
 from publisher.newsletters.items import ADULTHOOD_BAND, collapse
 from publisher.newsletters.settings import EditionSettings, edition_settings
 from publisher.newsletters.targeting import ItemIndex, indexes
@@ -90,9 +91,9 @@ def build_edition(
         )
     )
     items = collapse(changes)
-    if not items and frequency is Frequency.IMMEDIATE:
-        # An immediate edition is made only when there is news; the next one starts
-        # where the last one that was made ended.
+    if not items and frequency_rule(frequency).only_with_news:
+        # Such an edition (immediate) is made only when there is news; the next one
+        # starts where the last one that was made ended.
         return BuildResult(None, "no news")
     edition = Edition(
         frequency=frequency,

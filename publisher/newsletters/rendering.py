@@ -36,11 +36,6 @@ HEADINGS = {
     CHANGED: "Services that have changed",
     REMOVED: "Services no longer available",
 }
-FREQUENCY_WORDS = {
-    Frequency.IMMEDIATE: "",
-    Frequency.WEEKLY: "this week",
-    Frequency.MONTHLY: "this month",
-}
 
 
 @dataclass(frozen=True)

@@ -25,21 +25,7 @@ from publisher.models.social import Platform, SocialAccount
 from publisher.models.users import Role, User
 from publisher.social import rules
 from publisher.social.errors import NotAllowed, SocialError
-
-# Which credential and setting names each platform needs.
-REQUIRED_SETTINGS: dict[Platform, tuple[str, ...]] = {
-    Platform.MASTODON: ("api_base_url",),
-    Platform.BLUESKY: ("service_url", "handle"),
-    Platform.FACEBOOK: ("page_id",),
-    Platform.X: (),
-}
-REQUIRED_CREDENTIALS: dict[Platform, tuple[str, ...]] = {
-    Platform.MASTODON: ("access_token",),
-    Platform.BLUESKY: ("app_password",),
-    Platform.FACEBOOK: ("page_access_token",),
-    Platform.X: (),
-}
-
+from publisher.social.platforms import describe
 
 # How drafts are shaped, per account (settings): hashtags at the end of every post, how
 # many changes of one kind a post may gather, and the link such a post points to.
@@ -153,10 +139,45 @@ def masked_credentials(account: SocialAccount) -> dict[str, str]:
 
 
 def _check(platform: Platform, settings: dict[str, Any], creds: dict[str, str]) -> None:
-    missing = [k for k in REQUIRED_SETTINGS[platform] if not str(settings.get(k, "")).strip()]
-    missing += [k for k in REQUIRED_CREDENTIALS[platform] if not str(creds.get(k, "")).strip()]
+    described = describe(platform)
+    missing = [
+        f.label
+        for f in described.fields
+        if f.required and not str((creds if f.secret else settings).get(f.name, "")).strip()
+    ]
     if missing:
-        raise SocialError(f"A {platform.value} account needs: {', '.join(missing)}.")
+        raise SocialError(f"An account on {described.label} needs: {', '.join(missing)}.")
+    for f in described.setting_fields:
+        value = str(settings.get(f.name, "")).strip()
+        if f.kind == "url" and value:
+            parts = urlsplit(value)
+            if parts.scheme not in ("https", "http") or not parts.netloc:
+                raise SocialError(
+                    f"{f.label}: write the whole address, like {f.default or 'https://example.social'}."
+                )
+
+
+def form_values(
+    platform: Platform, form: Mapping[str, str]
+) -> tuple[dict[str, str], dict[str, str]]:
+    """The platform's settings and credentials from a form, by its description's fields
+    (boxes of other platforms are ignored)."""
+    described = describe(platform)
+    settings = {f.name: form.get(f.name, "").strip() for f in described.setting_fields}
+    creds = {f.name: form.get(f.name, "") for f in described.credential_fields}
+    return settings, creds
+
+
+def shown_settings(account: SocialAccount) -> list[tuple[str, str]]:
+    """(label, value) of the account's form fields, credentials masked, for the console."""
+    masked = masked_credentials(account)
+    settings = account.settings or {}
+    out = []
+    for f in describe(account.platform).fields:
+        value = masked.get(f.name) if f.secret else settings.get(f.name)
+        if value:
+            out.append((f.label, str(value)))
+    return out
 
 
 def _require_admin(actor: User | None) -> None:

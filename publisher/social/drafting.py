@@ -27,6 +27,7 @@ from publisher.models.changes import Change, ChangeKind
 from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.social import rules
 from publisher.social.accounts import hashtags_of
+from publisher.social.platforms import describe
 from publisher.social.withdrawal import withdraw_for_gone_entries
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -111,8 +112,8 @@ def render(account: SocialAccount, kind: str, changes: Sequence[Change], link: s
     summary = " ".join(((changes[0].snapshot or {}).get("summary") or "").split())
     if len(changes) > 1 or kind == "closed":
         summary = ""
-    template = _env().get_template(f"social/{account.platform.value}.txt")
-    limit = rules.LIMITS[account.platform]
+    described = describe(account.platform)
+    template = _env().get_template(described.template)
 
     def attempt(summary: str) -> str:
         return template.render(
@@ -127,8 +128,8 @@ def render(account: SocialAccount, kind: str, changes: Sequence[Change], link: s
     text = attempt(summary)
     budget = len(summary)
     while summary and (
-        rules.length(account.platform, text) > limit.count
-        or len(text.encode()) > (limit.bytes_limit or 10**9)
+        described.count(text) > described.limit
+        or len(text.encode()) > (described.bytes_limit or 10**9)
     ):
         budget = budget * 3 // 4 if budget > 40 else 0
         text = attempt(_shorten(summary, budget) if budget else "")

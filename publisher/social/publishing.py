@@ -5,7 +5,8 @@
    ``UPDATE ... WHERE`` on SQLite (one row at a time; rowcount 1 means it is ours). A claim
    is a lease (``claimed_until``), so a post whose worker died is taken again later.
 2. ``begin``: record intent and commit before calling out: the attempt count, the
-   time, and for Bluesky the record key. A post that already had an intent may have gone
+   time, and the key the platform lets us choose in advance, if any (Bluesky's record
+   key: ``Description.new_key``). A post that already had an intent may have gone
    out, so the adapter is told (``maybe_sent``) and checks the platform first.
 3. The adapter call, outside any transaction.
 4. ``finish``: record the platform's id (published), or the error: retryable failures wait
@@ -29,8 +30,8 @@ from publisher.db import session_scope, utcnow
 from publisher.models.social import Platform, Post, PostState, SocialAccount
 from publisher.social.accounts import credentials
 from publisher.social.adapters import Outgoing, Permanent, Published, Retryable, adapter_for
-from publisher.social.adapters.bluesky import new_tid
 from publisher.social.errors import SocialError
+from publisher.social.platforms import describe
 from publisher.social.queue import check_post, post_view
 from publisher.social.withdrawal import withdraw_for_gone_entries
 
@@ -122,8 +123,9 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         _fail(session, post, str(exc))
         session.commit()
         return None
-    if post.account.platform is Platform.BLUESKY and not post.platform_rkey:
-        post.platform_rkey = new_tid()
+    new_key = describe(post.account.platform).new_key
+    if new_key is not None and not post.platform_rkey:
+        post.platform_rkey = new_key()
     post.publish_started_at = post.publish_started_at or now
     post.attempts += 1
     outgoing = Outgoing(

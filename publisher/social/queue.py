@@ -30,6 +30,7 @@ from publisher.models.social import Post, PostChange, PostState
 from publisher.models.users import Role, User
 from publisher.social import rules
 from publisher.social.errors import NotAllowed, PostInvalid, SocialError, WrongState
+from publisher.social.platforms import descriptions
 from publisher.social.slots import in_quiet_hours, next_free_slot, quiet_hours_text
 
 TWO_PERSON_SETTING = "social.two_person_rule"
@@ -390,7 +391,8 @@ def preview_text(
     """Per-platform text, counts and problems, for the console's live preview (the same
     text goes to every platform; only how it is counted differs)."""
     out: dict[str, dict[str, Any]] = {}
-    for platform in rules.LIMITS:
+    for described in descriptions():
+        platform = described.platform
         result = rules.check(platform, text, image_url=image_url, image_alt=image_alt)
         out[platform.value] = result.as_dict() | {"text": text}
     return out

@@ -1,13 +1,10 @@
-"""Platform limits and the posting guidance, checked before anyone may approve a post.
+"""The posting guidance, and each platform's limits, checked before anyone may approve.
 
-Lengths are counted the way each platform counts them:
-- Mastodon: 500 grapheme clusters, each URL counted as 23 (StatusLengthValidator);
-- Bluesky: 300 graphemes and 3,000 UTF-8 bytes (app.bsky.feed.post lexicon);
-- X: 280 weighted characters by the twitter-text v3 rules (URL 23, most CJK and emoji 2),
-  computed by the twitter-text-parser library;
-- Facebook: 63,206 characters.
-Guidance (Government Communication Service): one link, at most two hashtags at the end in
-CamelCase, alt text on every image.
+Each platform's limit and how it counts come from its description in
+``publisher.social.platforms`` (Mastodon: a URL counts 23; Bluesky: graphemes and bytes;
+X: twitter-text's weighted length; Facebook: characters). Guidance (Government
+Communication Service): one link, at most two hashtags at the end in CamelCase, alt text on
+every image.
 """
 
 from __future__ import annotations
@@ -16,35 +13,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import regex
-from twitter_text import parse_tweet
 
 from publisher.models.social import Platform
+from publisher.social.platforms import describe
 
 URL_RE = regex.compile(r"https?://[^\s<>\"]+[^\s<>\".,;:!?)\]'’]")
 HASHTAG_RE = regex.compile(r"(?<![\w#])#(\w+)")
-MASTODON_URL_WEIGHT = 23
 MAX_HASHTAGS = 2
-
-
-@dataclass(frozen=True)
-class Limit:
-    count: int
-    unit: str
-    bytes_limit: int | None = None
-
-
-LIMITS: dict[Platform, Limit] = {
-    Platform.MASTODON: Limit(500, "characters"),
-    Platform.BLUESKY: Limit(300, "characters", bytes_limit=3000),
-    Platform.X: Limit(280, "characters"),
-    Platform.FACEBOOK: Limit(63_206, "characters"),
-}
-PLATFORM_LABELS = {
-    Platform.MASTODON: "Mastodon",
-    Platform.BLUESKY: "Bluesky",
-    Platform.X: "X",
-    Platform.FACEBOOK: "Facebook",
-}
 
 
 def graphemes(text: str) -> int:
@@ -67,14 +42,7 @@ def hashtags(text: str) -> list[str]:
 
 def length(platform: Platform, text: str) -> int:
     """The post's length as the platform counts it."""
-    if platform is Platform.MASTODON:
-        counted = URL_RE.sub("x" * MASTODON_URL_WEIGHT, text)
-        return graphemes(counted)
-    if platform is Platform.BLUESKY:
-        return graphemes(text)
-    if platform is Platform.X:
-        return int(parse_tweet(text).weightedLength)
-    return len(text)
+    return describe(platform).count(text)
 
 
 @dataclass
@@ -94,7 +62,7 @@ class Check:
     def as_dict(self) -> dict[str, Any]:
         return {
             "platform": self.platform.value,
-            "label": PLATFORM_LABELS[self.platform],
+            "label": describe(self.platform).label,
             "count": self.count,
             "limit": self.limit,
             "remaining": self.limit - self.count,
@@ -150,19 +118,20 @@ def check(
     image_url: str | None = None,
     image_alt: str | None = None,
 ) -> Check:
-    limit = LIMITS[platform]
-    count = length(platform, text)
+    described = describe(platform)
+    count = described.count(text)
     nbytes = len(text.encode("utf-8"))
-    result = Check(platform, count, limit.count, limit.unit, nbytes, limit.bytes_limit)
+    label, limit, unit = described.label, described.limit, described.unit
+    result = Check(platform, count, limit, unit, nbytes, described.bytes_limit)
     result.problems.extend(guidance_problems(text, image_url, image_alt))
-    label = PLATFORM_LABELS[platform]
-    if count > limit.count:
+    if image_url and not described.supports_images:
+        result.problems.append(f"Posts to {label} cannot carry an image yet. Remove the image.")
+    if count > limit:
         result.problems.append(
-            f"Too long for {label}: {count} {limit.unit}, the limit is {limit.count}. "
-            f"Remove {count - limit.count}."
+            f"Too long for {label}: {count} {unit}, the limit is {limit}. Remove {count - limit}."
         )
-    if limit.bytes_limit is not None and nbytes > limit.bytes_limit:
+    if described.bytes_limit is not None and nbytes > described.bytes_limit:
         result.problems.append(
-            f"Too long for {label}: {nbytes} bytes, the limit is {limit.bytes_limit}."
+            f"Too long for {label}: {nbytes} bytes, the limit is {described.bytes_limit}."
         )
     return result

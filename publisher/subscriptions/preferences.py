@@ -140,7 +140,8 @@ def parse_choice(data: dict[str, Any]) -> Choice:
         try:
             frequency = Frequency(str(raw_freq).strip().lower())
         except ValueError:
-            errors["frequency"] = "Choose how often: immediate, weekly or monthly"
+            words = [f.value for f in Frequency]
+            errors["frequency"] = f"Choose how often: {', '.join(words[:-1])} or {words[-1]}"
 
     fmt = EmailFormat.HTML
     raw_fmt = data.get("format")

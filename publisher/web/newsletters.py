@@ -14,13 +14,12 @@ from sqlalchemy import select
 
 from publisher.db import session_scope
 from publisher.models import Edition
+from publisher.newsletters.frequencies import frequency_rule
 from publisher.newsletters.rendering import headline, sections_for
 from publisher.newsletters.windows import describe
 from publisher.web import csrf
 
 bp = Blueprint("newsletters", __name__)
-
-FREQUENCY_LABELS = {"immediate": "Latest news", "weekly": "Weekly news", "monthly": "Monthly news"}
 
 
 @bp.get("/newsletters")
@@ -32,7 +31,7 @@ def archive() -> Any:
         rows = [
             {
                 "id": e.id,
-                "label": FREQUENCY_LABELS[e.frequency.value],
+                "label": frequency_rule(e.frequency).label,
                 "period": describe(e.frequency, e.window_start, e.window_end),
                 "headline": headline(e.items),
             }
@@ -51,7 +50,7 @@ def edition(edition_id: int) -> Any:
         sections, _ = sections_for(found.items, True, len(found.items))
         page = {
             "id": found.id,
-            "label": FREQUENCY_LABELS[found.frequency.value],
+            "label": frequency_rule(found.frequency).label,
             "period": describe(found.frequency, found.window_start, found.window_end),
             "headline": headline(found.items),
             "sections": sections,

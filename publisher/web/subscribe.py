@@ -132,16 +132,19 @@ def _form_data() -> dict[str, Any]:
     return data
 
 
-def _weekly_day() -> str:
-    from publisher.newsletters.settings import WEEKDAYS, edition_settings
+def _frequency_choices() -> list[tuple[str, str]]:
+    """(value, words) for each frequency, from the frequency table."""
+    from publisher.newsletters.frequencies import rules_in_order
+    from publisher.newsletters.settings import edition_settings
 
-    return WEEKDAYS[edition_settings().weekly_day].capitalize()
+    settings = edition_settings()
+    return [(r.frequency.value, r.choice(settings)) for r in rules_in_order()]
 
 
 def _page_context(**extra: Any) -> dict[str, Any]:
     return {
         "vocab": vocabulary(),
-        "weekly_day": _weekly_day(),
+        "frequency_choices": _frequency_choices(),
         "wording": consent.current_wording(),
         "paid_wording": consent.PAID_WORDING,
         **extra,

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -166,7 +167,68 @@ def test_accounts_are_added_with_credentials_shown_masked(sign_in, session):
         page="/console/admin/accounts",
     )
     assert missing.status_code == 400
-    assert "needs: service_url, handle, app_password" in missing.get_data(as_text=True)
+    assert "An account on Bluesky needs: Server address, Handle, App password." in missing.get_data(
+        as_text=True
+    )
+
+
+def test_add_account_page_shows_the_chosen_platforms_fields_only(sign_in, session):
+    from publisher.social import credentials
+    from publisher.social.platforms import descriptions
+
+    admin = sign_in("admin")
+    listing = admin.get("/console/admin/accounts").get_data(as_text=True)
+    for described in descriptions():
+        assert f"Add an account on {described.label}" in listing
+    page = admin.get("/console/admin/accounts/new/x").get_data(as_text=True)
+    assert "Add an account on X" in page
+    for label in ("API key", "API key secret", "Access token", "Access token secret"):
+        assert f">{label}</label>" in page
+    # Nothing of the other platforms, and no raw setting names shown as labels.
+    for other in ("Server address", "App password", "Page ID", "Handle"):
+        assert other not in page
+    assert ">api_key" not in page and "access_token_secret<" not in page
+    assert admin.get("/console/admin/accounts/new/myspace").status_code == 302
+    missing = admin.post(
+        "/console/admin/accounts",
+        {
+            "platform": "x",
+            "name": "Council X",
+            "api_key": "k",
+            "slots_per_day": "3",
+            "quiet_start": "21:00",
+            "quiet_end": "07:00",
+        },
+        page="/console/admin/accounts/new/x",
+    )
+    assert missing.status_code == 400
+    text = missing.get_data(as_text=True)
+    assert "An account on X needs: API key secret, Access token, Access token secret." in text
+    assert "Server address" not in text  # the form shown again is X's
+    added = admin.post(
+        "/console/admin/accounts",
+        {
+            "platform": "x",
+            "name": "Council X",
+            "api_key": "key-1",
+            "api_key_secret": "key-secret-2",
+            "access_token": "token-3",
+            "access_token_secret": "token-secret-4",
+            # A box from another platform's form is ignored.
+            "api_base_url": "https://mastodon.example",
+            "slots_per_day": "3",
+            "quiet_start": "21:00",
+            "quiet_end": "07:00",
+        },
+        page="/console/admin/accounts/new/x",
+    )
+    assert added.status_code == 302
+    account = session.scalars(select(SocialAccount)).one()
+    assert account.settings == {}
+    assert credentials(account)["access_token_secret"] == "token-secret-4"
+    listing = admin.get("/console/admin/accounts").get_data(as_text=True)
+    assert "Council X (X)" in listing and "Access token secret" in listing
+    assert "token-secret-4" not in listing
 
 
 def test_audit_log_page_and_csv(sign_in, draft):
@@ -174,7 +236,7 @@ def test_audit_log_page_and_csv(sign_in, draft):
     approver.post(f"/console/posts/{draft.id}/reject", {"reason": "Posted already."})
     admin = sign_in("admin")
     page = admin.get("/console/admin/audit").get_data(as_text=True)
-    assert "approver@council.example" in page and "social_post.reject" in page
+    assert "approver@council.example" in page and "Rejected a post" in page
     response = admin.get("/console/admin/audit.csv")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     reject = next(r for r in rows if r["action"] == "social_post.reject")
@@ -221,8 +283,12 @@ def test_audit_log_can_be_narrowed_and_exported_narrowed(sign_in, draft, session
     page = admin.get(f"/console/admin/audit?object_type=social_post&object_id={draft.id}").get_data(
         as_text=True
     )
-    assert "social_post.approve" in page
-    assert "user.create" not in page and "user.sign_in" not in page
+    rows = page[page.index("<tbody>") : page.index("</tbody>")]
+    assert f"Approved a post (post {draft.id})" in rows
+    assert "Added a person" not in rows and "Signed in" not in rows
+    # Actions are shown in words, never by their stored names.
+    shown = re.sub(r"<[^>]+>", " ", page)
+    assert "social_post" not in shown and "user.sign_in" not in shown
     response = admin.get("/console/admin/audit.csv?actor=approver@council.example")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert {r["action"] for r in rows} == {"user.sign_in", "social_post.approve"}

@@ -14,7 +14,7 @@ from sqlalchemy import select
 from publisher.models import AppSetting, ChangeKind, Platform, Post, PostState
 from publisher.social import update_account
 from publisher.social.publishing import publish_due
-from tests.browser import assert_accessible
+from tests.browser import assert_accessible, assert_landmarks
 from tests.console.conftest import PASSWORD, make_account
 from tests.factories import drafted_post, make_entry, make_source, record_change
 from tests.social.servers import MastodonHandler, serve
@@ -148,15 +148,26 @@ def test_every_console_page_is_accessible(browser, live_app, session, officers, 
         "/console/stale",
         "/console/admin/users",
         "/console/admin/accounts",
+        *[f"/console/admin/accounts/new/{p.value}" for p in Platform],
         "/console/admin/sources",
         "/console/admin/settings",
         "/console/admin/audit",
         "/console/account",
     ]
+    raw_names = re.compile(
+        r"api_base_url|service_url|app_password|page_access_token|access_token|api_key"
+        r"|oruk_api|social_post|social_account|user\.sign_in|settings\.change"
+    )
     for path in paths:
         response = page.goto(server.url + path)
         assert response.status == 200, path
         assert_accessible(page)
+        assert_landmarks(page)
+        assert page.evaluate("!!document.querySelector('.skip-link').closest('header, main')")
+        # What people read: no stored names of settings, kinds or actions (the audit
+        # log's before/after records are shown as stored, for now).
+        if path != "/console/admin/audit":
+            assert not raw_names.search(page.inner_text("body")), path
     # Pages that show errors are checked too.
     page.goto(server.url + "/console/admin/settings")
     page.get_by_label("Posts a day for each account").fill("many")

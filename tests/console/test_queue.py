@@ -271,7 +271,7 @@ def test_calendar_shows_what_goes_out_when(sign_in, draft, session, account):
     local = post.publish_at.astimezone(LONDON)
     start = dt.datetime.now(LONDON).date()
     page = approver.get(f"/console/calendar?start={start.isoformat()}").get_data(as_text=True)
-    assert local.strftime("%a %-d %b") in page
+    assert local.strftime("%A %-d %B") in page
     assert f"<strong>{local.strftime('%H:%M')}</strong> approved:" in page
     assert f'href="/console/posts/{post.id}"' in page
     # The approved post holds its slot; the day's other slots are still offered.

@@ -390,6 +390,9 @@ def test_edition_in_the_outbox_is_whole_with_working_personal_links(
         assert html is not None
         owner = next(i for i, address in ids.items() if address == msg["To"])
         assert path.name == f"ed{result.edition_id}-s{owner}.eml"
+        # The signature separator is "-- " on a line of its own (RFC 3676), so mail
+        # programs can fold the footer away; quoted-printable keeps its space.
+        assert "\n-- \nYou get this email" in text.replace("\r\n", "\n")
         manage = re.findall(r"/subscriptions/manage/([\w.-]+)", text)
         unsub = re.findall(r"/subscriptions/unsubscribe/([\w.-]+)", text)
         assert manage and unsub

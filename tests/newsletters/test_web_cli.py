@@ -16,7 +16,7 @@ from publisher.models import Frequency
 from publisher.newsletters import editions, sending
 from publisher.newsletters.rendering import edition_view, render_variant
 from publisher.web import create_app
-from tests.browser import assert_accessible
+from tests.browser import assert_accessible, assert_landmarks
 from tests.clock import Clock
 from tests.mailsink import MailSink
 from tests.newsletters.helpers import change, parse, parts, source, subscriber
@@ -76,9 +76,17 @@ def test_web_version_and_archive_are_accessible_and_anonymous(
     try:
         page.goto(f"{server.url}/newsletters")
         assert_accessible(page)
+        assert_landmarks(page)
         page.get_by_role("link", name="Weekly news").first.click()
         assert page.url.endswith(f"/newsletters/{result.edition_id}")
         assert_accessible(page)
+        assert_landmarks(page)
+        # Each article is named by its own heading, so screen readers list them apart.
+        names = page.locator("article").evaluate_all(
+            "els => els.map(e => document.getElementById("
+            "e.getAttribute('aria-labelledby')).textContent.trim())"
+        )
+        assert len(names) == 2 and len(set(names)) == 2
         content = page.content()
         assert "secret.parent" not in content
         assert page.get_by_role("heading", name="16-25: preparing for adulthood").count() == 1

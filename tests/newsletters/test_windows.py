@@ -85,6 +85,18 @@ def test_configured_day_and_time(monkeypatch: pytest.MonkeyPatch) -> None:
             dt.timedelta(days=7),
         ),
         (
+            Frequency.DAILY,
+            _local(2026, 3, 26, 9, 0),
+            _local(2026, 4, 1, 9, 0),
+            dt.timedelta(days=1),
+        ),
+        (
+            Frequency.DAILY,
+            _local(2026, 10, 22, 9, 0),
+            _local(2026, 10, 28, 9, 0),
+            dt.timedelta(days=1),
+        ),
+        (
             Frequency.MONTHLY,
             _local(2026, 2, 1, 9, 0),
             _local(2026, 12, 1, 9, 0),

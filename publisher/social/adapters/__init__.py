@@ -1,4 +1,5 @@
-"""One adapter per platform; ``adapter_for`` picks it."""
+"""The adapter interface; ``adapter_for`` gives a platform's adapter (see
+``publisher.social.platforms``)."""
 
 from __future__ import annotations
 
@@ -13,29 +14,11 @@ from publisher.social.adapters.base import (
 )
 
 
-class NotSupported:
-    """X: drafts and length checks work, but posting needs X's paid API; an officer posts
-    these by hand for now."""
-
-    def publish(self, outgoing: Outgoing) -> Published:
-        raise Permanent(
-            "Posting to X automatically is not available yet. Copy the text and post it by "
-            "hand, then withdraw this post."
-        )
-
-
 def adapter_for(platform: Platform) -> Adapter:
-    from publisher.social.adapters.bluesky import BlueskyAdapter
-    from publisher.social.adapters.facebook import FacebookAdapter
-    from publisher.social.adapters.mastodon import MastodonAdapter
+    """The platform's adapter, from its description (its SDK is imported now, not before)."""
+    from publisher.social.platforms import describe
 
-    adapters: dict[Platform, Adapter] = {
-        Platform.MASTODON: MastodonAdapter(),
-        Platform.BLUESKY: BlueskyAdapter(),
-        Platform.FACEBOOK: FacebookAdapter(),
-        Platform.X: NotSupported(),
-    }
-    return adapters[platform]
+    return describe(platform).adapter()
 
 
 __all__ = [

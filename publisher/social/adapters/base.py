@@ -59,7 +59,9 @@ class Outgoing:
 
 @dataclass(frozen=True)
 class Published:
-    post_id: str
+    # None only when the platform confirmed the post exists without naming it (X's
+    # duplicate refusal after an attempt that may have gone through).
+    post_id: str | None
     url: str | None = None
     # True when found on the platform rather than created by this call.
     reconciled: bool = False
