@@ -36,6 +36,7 @@ from publisher.social.adapters.bluesky import BlueskyAdapter
 from publisher.social.adapters.facebook import FacebookAdapter
 from publisher.social.adapters.images import fetch_image
 from publisher.social.adapters.mastodon import MastodonAdapter
+from publisher.social.platforms.x import XAdapter
 from tests.faults.crawl_servers import run_publisher
 
 REFUSED = "we do not send requests there: the address is not on the public internet"
@@ -318,6 +319,7 @@ def test_social_server_addresses_on_loopback_are_refused(guarded, secret):
         (MastodonAdapter(), _outgoing(api_base_url=base), "Mastodon server"),
         (BlueskyAdapter(), _outgoing(service_url=base, handle="council.test"), "Bluesky server"),
         (FacebookAdapter(), _outgoing(graph_url=base, page_id="1"), "Facebook Graph API"),
+        (XAdapter(), _outgoing(api_url=base), "X API"),
     ]
     for adapter, outgoing, what in cases:
         with pytest.raises(Permanent) as refused:

@@ -35,6 +35,7 @@ import requests
 from requests_oauthlib import OAuth1
 from twitter_text import parse_tweet
 
+from publisher import outgoing as outgoing_http
 from publisher.models.social import Platform
 from publisher.social import rules
 from publisher.social.adapters.base import (
@@ -42,6 +43,8 @@ from publisher.social.adapters.base import (
     Permanent,
     Published,
     Retryable,
+    http_session,
+    refused,
     retry_after_header,
     timeout,
 )
@@ -92,6 +95,8 @@ class _Client:
         creds = outgoing.credentials
         self.base = str(outgoing.settings.get("api_url") or DEFAULT_API_URL).rstrip("/")
         self.timeout = timeout(outgoing.settings)
+        # Public addresses only (or OUTGOING_ALLOWLIST), redirects checked, a deadline.
+        self.http = http_session(outgoing.settings)
         self.auth = OAuth1(
             client_key=creds.get("api_key", ""),
             client_secret=creds.get("api_key_secret", ""),
@@ -102,9 +107,11 @@ class _Client:
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         try:
-            return requests.request(
+            return self.http.request(
                 method, self.base + path, auth=self.auth, timeout=self.timeout, **kwargs
             )
+        except outgoing_http.Refused as exc:
+            raise refused("X API", exc) from exc
         except requests.Timeout as exc:
             raise Retryable("X did not answer in time; will check before trying again.") from exc
         except requests.RequestException as exc:
