@@ -8,8 +8,9 @@ Two uses:
   so the code under test and the test agree on "today" whatever the real date is.
 - ``TEST_CLOCK_SHIFT_DAYS=N`` moves every test's clock N days past the real date. The
   check that no test depends on today's date runs the tests marked ``date_sensitive``
-  this way (.ci/test, a year ahead). Worker processes started by a test get the same
-  shift through libfaketime (Debian's ``faketime``) when it is installed.
+  this way (.ci/test, a year ahead). Python processes started by a test (workers, the
+  CLI) get the same shift: ``subprocess_clock_env()`` puts tests/clockshift on their
+  PYTHONPATH, whose ``sitecustomize`` starts time-machine before anything else runs.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from pathlib import Path
 import pytest
 import time_machine
 
-LIBFAKETIME = Path("/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1")
+SITECUSTOMIZE_DIR = Path(__file__).parent / "clockshift"
 
 
 def shift_days() -> int:
@@ -35,16 +36,8 @@ def subprocess_clock_env() -> dict[str, str]:
     days = shift_days()
     if not days:
         return {}
-    if not LIBFAKETIME.exists():
-        raise RuntimeError(
-            "TEST_CLOCK_SHIFT_DAYS is set but libfaketime is missing: apt-get install faketime"
-        )
-    return {
-        "LD_PRELOAD": str(LIBFAKETIME),
-        "FAKETIME": f"+{days}d",
-        # Keep Python's monotonic clock real: Celery and requests time out with it.
-        "FAKETIME_DONT_FAKE_MONOTONIC": "1",
-    }
+    path = [str(SITECUSTOMIZE_DIR), *filter(None, [os.environ.get("PYTHONPATH")])]
+    return {"TEST_CLOCK_SHIFT_DAYS": str(days), "PYTHONPATH": os.pathsep.join(path)}
 
 
 class Clock:
