@@ -27,7 +27,7 @@ task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 # Long enough for the longest crawl; ETAs are never used for scheduling (posts and
 # editions are rows polled by beat), so nothing waits past this.
-broker_transport_options = {
+broker_transport_options: dict[str, int | str] = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "7200")),
 }
 _prefix = os.environ.get("CELERY_KEY_PREFIX")

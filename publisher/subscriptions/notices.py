@@ -114,9 +114,6 @@ def dispatch(notice: Notice, *, inline: bool) -> None:
     if inline:
         send_now(notice)
         return
-    from publisher.celery import app
+    from publisher.tasks.subscriptions import send_notice
 
-    app.send_task(
-        "publisher.subscriptions.send_notice",
-        args=[notice.kind.value, notice.subscriber_id, notice.consent_id, notice.reason],
-    )
+    send_notice.delay(notice.kind.value, notice.subscriber_id, notice.consent_id, notice.reason)

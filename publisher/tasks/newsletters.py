@@ -13,7 +13,8 @@ SEND_BATCH = "publisher.newsletters.send_batch"
 
 
 def _queue_batch(edition_id: int, subscriber_ids: list[int]) -> None:
-    app.send_task(SEND_BATCH, args=[edition_id, subscriber_ids])
+    # Called by the editions code once the edition's rows are committed.
+    send_batch.delay(edition_id, subscriber_ids)
 
 
 @app.task(name="publisher.newsletters.run_due", ignore_result=True)

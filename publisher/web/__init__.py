@@ -7,15 +7,16 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, render_template, request
-from flask_wtf.csrf import CSRFError, CSRFProtect
+from flask_wtf.csrf import CSRFError
 from jinja2 import FileSystemLoader, select_autoescape
 
 from publisher.config import get_settings
 from publisher.secret import secret_key
+from publisher.web.extensions import csrf
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
-csrf = CSRFProtect()
+__all__ = ["create_app", "csrf"]
 
 
 def create_app(overrides: dict[str, Any] | None = None) -> Flask:

@@ -34,7 +34,7 @@ from publisher.subscriptions.preferences import (
     vocabulary,
 )
 from publisher.subscriptions.ratelimit import PER_ADDRESS, PER_CLIENT, Limit, RateLimiter
-from publisher.web import csrf
+from publisher.web.extensions import csrf_exempt
 
 bp = Blueprint("subscribe", __name__, url_prefix="/subscriptions")
 
@@ -212,7 +212,7 @@ def check_email() -> Any:
 
 
 @bp.post("/api/subscribe")
-@csrf.exempt  # JSON only (a cross-site form cannot send application/json without CORS)
+@csrf_exempt  # JSON only (a cross-site form cannot send application/json without CORS)
 def subscribe_api() -> Any:
     if not request.is_json:
         return jsonify({"error": "Send JSON with Content-Type: application/json"}), 415
@@ -361,7 +361,7 @@ def unsubscribe_page(token: str) -> Any:
 
 
 @bp.post("/unsubscribe/<token>")
-@csrf.exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no CSRF token
+@csrf_exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no CSRF token
 def unsubscribe_submit(token: str) -> Any:
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     with session_scope() as session:

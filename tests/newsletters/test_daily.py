@@ -30,8 +30,8 @@ LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 
 
-def _local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LONDON).astimezone(UTC)  # type: ignore[misc]
+def _local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=LONDON).astimezone(UTC)
 
 
 def test_daily_closes_at_seven_uk_time_across_both_clock_changes() -> None:

@@ -142,12 +142,13 @@ def test_permanent_failure_callback_ends_the_subscription(
     bad = client.post("/newsletters/notify/callback", data="not json", headers=auth)
     assert bad.status_code == 400
     with session_scope() as session:
-        assert session.get(Subscriber, person_id).status is SubscriberStatus.ACTIVE  # type: ignore[union-attr]
+        still = session.get(Subscriber, person_id)
+        assert still is not None and still.status is SubscriberStatus.ACTIVE
     ok = client.post("/newsletters/notify/callback", json=body, headers=auth)
     assert ok.status_code == 200 and ok.get_json() == {"result": "ended"}
     with session_scope() as session:
-        person = session.get(Subscriber, person_id)
-        assert person is not None and person.end_reason is EndReason.BOUNCED
+        ended = session.get(Subscriber, person_id)
+        assert ended is not None and ended.end_reason is EndReason.BOUNCED
         delivery = session.scalars(select(Delivery)).one()
         assert delivery.status is DeliveryStatus.FAILED
 

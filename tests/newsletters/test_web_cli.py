@@ -67,9 +67,11 @@ def test_web_version_and_archive_are_accessible_and_anonymous(
 ) -> None:
     with session_scope() as session:
         _edition(session)
-    result = editions.run_edition(
-        Frequency.WEEKLY, lambda e, ids: sending.send_batch(e, ids) and None, now=NOW
-    )
+
+    def _send_here(edition_id: int, ids: list[int]) -> None:
+        sending.send_batch(edition_id, ids)
+
+    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
     sending.reset_process_state()
     server = live_app(create_app({"TESTING": True}))
     page = browser.new_page()

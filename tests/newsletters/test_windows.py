@@ -25,8 +25,8 @@ LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 
 
-def _local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LONDON).astimezone(UTC)  # type: ignore[misc]
+def _local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=LONDON).astimezone(UTC)
 
 
 def test_weekly_close_is_friday_seven_local_on_both_sides_of_each_change() -> None:
