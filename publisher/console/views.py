@@ -41,11 +41,8 @@ AUDIT_PAGE = 100
 
 
 def register(app: Flask) -> None:
-    import os
-
     from publisher.console import admin_social, queue  # noqa: F401 - adds their routes to bp
 
-    app.config.setdefault("CONSOLE_IDLE_MINUTES", int(os.environ.get("CONSOLE_IDLE_MINUTES", "30")))
     app.register_blueprint(bp)
     app.add_template_filter(console_time, "console_time")
     # The CSRF failure page for /console is chosen by publisher.web.create_app's handler.

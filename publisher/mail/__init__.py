@@ -9,10 +9,10 @@
 Failures raise ``RetryableSendError`` or ``PermanentSendError`` (see publisher.mail.errors).
 """
 
+from publisher.config import MailSettings
 from publisher.mail.errors import PermanentSendError, RetryableSendError, SendError
 from publisher.mail.message import OutgoingMessage
 from publisher.mail.ratelimit import RateLimiter
-from publisher.mail.settings import MailSettings, mail_settings
 from publisher.mail.transports import (
     NotifyTransport,
     OutboxTransport,
@@ -33,5 +33,4 @@ __all__ = [
     "SmtpTransport",
     "Transport",
     "get_transport",
-    "mail_settings",
 ]

@@ -20,11 +20,10 @@ from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from publisher.config import get_settings
+from publisher.config import MailSettings, get_settings
 from publisher.mail.errors import PermanentSendError, RetryableSendError
 from publisher.mail.message import OutgoingMessage
 from publisher.mail.ratelimit import RateLimiter
-from publisher.mail.settings import MailSettings, mail_settings
 
 Handover = Callable[[], None]
 
@@ -308,7 +307,7 @@ class OutboxTransport:
 
 def get_transport(settings: MailSettings | None = None) -> Transport:
     """The transport the configuration chooses (see publisher.mail.settings)."""
-    settings = settings or mail_settings()
+    settings = settings or get_settings().mail
     if settings.transport == "notify":
         return NotifyTransport(settings)
     if settings.transport == "smtp":

@@ -16,6 +16,7 @@ from sqlalchemy import exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from publisher.config import EditionSettings, get_settings
 from publisher.db import utcnow
 from publisher.models import (
     Change,
@@ -31,7 +32,6 @@ from publisher.models import (
 )
 from publisher.newsletters.frequencies import frequency_rule
 from publisher.newsletters.items import ADULTHOOD_BAND, collapse
-from publisher.newsletters.settings import EditionSettings, edition_settings
 from publisher.newsletters.targeting import ItemIndex, indexes
 from publisher.newsletters.windows import latest_close, previous_close
 from publisher.subscriptions.matching import Preferences
@@ -69,7 +69,7 @@ def build_edition(
     ``close_now`` closes the window at ``now`` rather than at the last scheduled time
     (``publisher editions run --now``). Commits on success.
     """
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     now = now or utcnow()
     end = now if close_now else latest_close(frequency, now, settings)
     last = _last_edition(session, frequency)

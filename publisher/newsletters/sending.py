@@ -29,6 +29,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
+from publisher.config import EditionSettings, get_settings
 from publisher.db import UTCDateTime, get_engine, session_scope, utcnow
 from publisher.mail import (
     OutgoingMessage,
@@ -36,7 +37,6 @@ from publisher.mail import (
     RetryableSendError,
     Transport,
     get_transport,
-    mail_settings,
 )
 from publisher.models import (
     Delivery,
@@ -55,7 +55,6 @@ from publisher.newsletters.rendering import (
     edition_view,
     render_variant,
 )
-from publisher.newsletters.settings import EditionSettings, edition_settings
 from publisher.subscriptions import links
 
 SendBatch = Callable[[int, list[int]], None]
@@ -239,7 +238,7 @@ def send_batch(
     settings: EditionSettings | None = None,
 ) -> BatchResult:
     """Send one batch of an edition; safe to run twice or concurrently."""
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     transport = transport or _transport()
     result = BatchResult()
     token = uuid.uuid4().hex
@@ -292,7 +291,7 @@ def _send_batch(
         ).all()
         if view is None or not rows:
             return
-        domain = mail_settings().message_id_domain
+        domain = get_settings().mail.message_id_domain
         sendable = [
             (row, (row.variant, row.format is EmailFormat.HTML))
             for row in rows
@@ -319,7 +318,7 @@ def _send_claimed(
     result: BatchResult,
 ) -> None:
     failures_in_a_row = 0
-    sender = mail_settings().mail_from
+    sender = get_settings().mail.mail_from
     prebuild = transport.name in {"smtp", "outbox"}
 
     def build(item: tuple[Any, RenderedVariant | None]) -> OutgoingMessage | ValueError | None:
@@ -511,7 +510,7 @@ def dispatch(
     """Hand every pending delivery of an edition to ``send`` in batches, grouped by
     variant so that a worker renders few variants per batch. Returns the batch count.
     Call after the edition is committed (queue after commit)."""
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     ids = session.scalars(
         select(Delivery.subscriber_id)
         .where(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.PENDING)
@@ -545,7 +544,7 @@ def sweep(send: SendBatch, settings: EditionSettings | None = None) -> SweepResu
     and mark editions done once every delivery is sent or failed."""
     import datetime as dt
 
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     now = utcnow()
     stale_before = now - dt.timedelta(seconds=settings.lease_seconds)
     out = SweepResult()

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +29,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,
+        SUBSCRIPTIONS_LIMIT_PER_ADDRESS=settings.web.subscriptions_limit_per_address,
+        SUBSCRIPTIONS_LIMIT_PER_CLIENT=settings.web.subscriptions_limit_per_client,
+        CONSOLE_IDLE_MINUTES=settings.web.console_idle_minutes,
     )
     if overrides:
         app.config.update(overrides)
@@ -45,11 +47,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for blueprint in (health.bp, subscribe.bp, newsletters.bp, feed_views.bp, public.bp):
         app.register_blueprint(blueprint)
     console.register(app)
-    if os.environ.get("PUBLISHER_DEMO"):
+    if settings.web.demo:
         from publisher.web import demo
 
         app.register_blueprint(demo.bp)
-    if os.environ.get("PUBLISHER_LOCAL"):
+    if settings.web.local_outbox:
         from publisher.web import outbox
 
         app.register_blueprint(outbox.bp)

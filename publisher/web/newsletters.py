@@ -63,10 +63,10 @@ def edition(edition_id: int) -> Any:
 def notify_callback() -> Any:
     """Notify calls this with each email's final status; a permanent failure ends the
     subscription, like an SMTP 5xx for the recipient does."""
-    from publisher.mail import mail_settings
+    from publisher.config import get_settings
     from publisher.newsletters.sending import record_permanent_failure
 
-    expected = mail_settings().notify_callback_token
+    expected = get_settings().mail.notify_callback_token
     given = request.headers.get("Authorization", "")
     if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
         return jsonify({"error": "not allowed"}), 401

@@ -8,7 +8,6 @@ limited per address and per client through Redis.
 from __future__ import annotations
 
 import json
-import os
 from typing import Any
 
 from flask import (
@@ -62,16 +61,10 @@ def _limiter() -> RateLimiter:
 
 
 def _limits() -> tuple[Limit, Limit]:
-    """Requests per hour; app config first, then the environment variables of the same
-    name. Behind a proxy, client addresses need ProxyFix, or every visitor shares one."""
-    per_address = current_app.config.get(
-        "SUBSCRIPTIONS_LIMIT_PER_ADDRESS",
-        os.environ.get("SUBSCRIPTIONS_LIMIT_PER_ADDRESS") or PER_ADDRESS.count,
-    )
-    per_client = current_app.config.get(
-        "SUBSCRIPTIONS_LIMIT_PER_CLIENT",
-        os.environ.get("SUBSCRIPTIONS_LIMIT_PER_CLIENT") or PER_CLIENT.count,
-    )
+    """Requests per hour, from the app's config (set from the settings by create_app).
+    Behind a proxy, client addresses need ProxyFix, or every visitor shares one."""
+    per_address = current_app.config["SUBSCRIPTIONS_LIMIT_PER_ADDRESS"]
+    per_client = current_app.config["SUBSCRIPTIONS_LIMIT_PER_CLIENT"]
     return (
         Limit(PER_ADDRESS.name, int(per_address), PER_ADDRESS.window_seconds),
         Limit(PER_CLIENT.name, int(per_client), PER_CLIENT.window_seconds),
@@ -134,10 +127,10 @@ def _form_data() -> dict[str, Any]:
 
 def _frequency_choices() -> list[tuple[str, str]]:
     """(value, words) for each frequency, from the frequency table."""
+    from publisher.config import get_settings
     from publisher.newsletters.frequencies import rules_in_order
-    from publisher.newsletters.settings import edition_settings
 
-    settings = edition_settings()
+    settings = get_settings().editions
     return [(r.frequency.value, r.choice(settings)) for r in rules_in_order()]
 
 

@@ -8,6 +8,7 @@ import hashlib
 import pytest
 from sqlalchemy import func, select
 
+from publisher.config import reset_settings
 from publisher.db import session_scope
 from publisher.models import ConsentRecord, ConsentSource, Subscriber, SubscriberStatus
 from publisher.subscriptions import consent, tokens
@@ -41,6 +42,7 @@ def test_form_has_labelled_fields_and_fieldsets(client):
 
 def test_form_names_the_configured_weekly_day(client, monkeypatch):
     monkeypatch.setenv("WEEKLY_EDITION_DAY", "tuesday")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     assert "Once a week, on Tuesday" in client.get("/subscriptions/").get_data(as_text=True)
 
 
