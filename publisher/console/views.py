@@ -34,6 +34,7 @@ from publisher.console.auth import Refused, requires
 from publisher.console.blueprint import bp, found_or_404, keep_changes, safe_next, undo_changes
 from publisher.models import AuditEvent, Source, User
 from publisher.models.users import Role
+from publisher.social.platforms import describe
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -45,6 +46,9 @@ def register(app: Flask) -> None:
 
     app.register_blueprint(bp)
     app.add_template_filter(console_time, "console_time")
+    # A stored platform name to its description (label, limits, fields): templates write
+    # ``(account.platform|platform).label``. The model knows nothing of descriptions.
+    app.add_template_filter(describe, "platform")
     # The CSRF failure page for /console is chosen by publisher.web.create_app's handler.
 
 

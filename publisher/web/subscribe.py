@@ -24,7 +24,7 @@ from sqlalchemy.exc import IntegrityError
 
 from publisher.db import session_scope
 from publisher.models import ConsentSource, EndReason, SubscriberStatus
-from publisher.subscriptions import consent, lifecycle, notices, tokens
+from publisher.subscriptions import consent, lifecycle, tokens
 from publisher.subscriptions.addresses import InvalidAddress, normalise_email
 from publisher.subscriptions.preferences import (
     Choice,
@@ -33,6 +33,7 @@ from publisher.subscriptions.preferences import (
     vocabulary,
 )
 from publisher.subscriptions.ratelimit import PER_ADDRESS, PER_CLIENT, Limit, RateLimiter
+from publisher.tasks.subscriptions import dispatch
 from publisher.web.extensions import csrf_exempt
 
 bp = Blueprint("subscribe", __name__, url_prefix="/subscriptions")
@@ -95,7 +96,7 @@ def _send(notice: lifecycle.Notice | None) -> None:
     if notice is None:
         return
     try:
-        notices.dispatch(notice, inline=_inline())
+        dispatch(notice, inline=_inline())
     except Exception:
         # A failed send must not show up in the answer (that would tell the asker
         # something about the address); it is logged for the council instead.
