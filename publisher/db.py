@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import JSON, Connection, DateTime, Engine, MetaData, create_engine, event
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
@@ -74,6 +74,29 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+    # We say when transactions begin (below), not the sqlite3 module: left to itself it
+    # begins only before the first INSERT/UPDATE/DELETE, so a SAVEPOINT ran outside any
+    # transaction and its RELEASE committed half a unit of work.
+    dbapi_conn.isolation_level = None
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    """Every transaction starts as a write transaction (BEGIN IMMEDIATE).
+
+    In WAL mode a transaction that read first and then writes must upgrade its read
+    snapshot to a write lock; if another process committed in between, SQLite refuses
+    at once with "database is locked", whatever the busy timeout (SQLITE_BUSY_SNAPSHOT;
+    tests/test_sqlite_contention.py shows it). Taking the write lock at BEGIN turns that
+    failure into a wait of at most busy_timeout. Connections in AUTOCOMMIT (the ledger's
+    one-statement updates) keep one implicit transaction per statement.
+    """
+    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+        return
+    driver = conn.connection.dbapi_connection
+    assert driver is not None
+    # The pool sets this back to "" after a connection was used in AUTOCOMMIT.
+    driver.isolation_level = None
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -89,6 +112,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **kwargs)
