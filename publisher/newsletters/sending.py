@@ -538,11 +538,50 @@ class SweepResult:
     released: int = 0
     requeued_editions: list[int] = field(default_factory=list)
     finished_editions: list[int] = field(default_factory=list)
+    resumed_builds: list[int] = field(default_factory=list)
+
+
+def _repair_builds(stale_before: Any, settings: EditionSettings) -> list[int]:
+    """Finish builds whose builder stopped: ``building`` with a stale heartbeat, or (left
+    by versions before chunked builds) ``sending`` with news, no recipients and not one
+    delivery written."""
+    from publisher.newsletters.building import resume_build
+
+    with session_scope() as session:
+        has_delivery = select(Delivery.id).where(Delivery.edition_id == Edition.id).exists()
+        half_built = session.scalars(
+            select(Edition.id).where(
+                Edition.status == EditionStatus.SENDING,
+                Edition.recipients == 0,
+                Edition.change_count > 0,
+                Edition.built_through.is_(None),
+                ~has_delivery,
+            )
+        ).all()
+        if half_built:
+            session.execute(
+                update(Edition)
+                .where(Edition.id.in_(half_built))
+                .values(status=EditionStatus.BUILDING, built_through=0, heartbeat_at=None)
+            )
+        stalled = session.scalars(
+            select(Edition.id).where(
+                Edition.status == EditionStatus.BUILDING,
+                (Edition.heartbeat_at.is_(None)) | (Edition.heartbeat_at < stale_before),
+            )
+        ).all()
+    resumed = []
+    for edition_id in stalled:
+        with session_scope() as session:
+            if resume_build(session, edition_id, settings=settings).edition_id is not None:
+                resumed.append(edition_id)
+    return resumed
 
 
 def sweep(send: SendBatch, settings: EditionSettings | None = None) -> SweepResult:
-    """Give back claims older than the lease, re-queue editions whose work was lost,
-    and mark editions done once every delivery is sent or failed."""
+    """Give back claims older than the lease, finish builds that were cut short, re-queue
+    editions whose work was lost, and mark editions done once no delivery is left to
+    send (sent, failed, skipped or unknown)."""
     import datetime as dt
 
     settings = settings or edition_settings()
@@ -556,6 +595,7 @@ def sweep(send: SendBatch, settings: EditionSettings | None = None) -> SweepResu
             .values(status=DeliveryStatus.PENDING, claim_token=None, claimed_at=None)
         )
         out.released = int(getattr(done, "rowcount", 0) or 0)
+    out.resumed_builds = _repair_builds(stale_before, settings)
     with session_scope() as session:
         editions = session.scalars(
             select(Edition).where(Edition.status == EditionStatus.SENDING)
