@@ -74,29 +74,49 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
-    # We say when transactions begin (below), not the sqlite3 module: left to itself it
-    # begins only before the first INSERT/UPDATE/DELETE, so a SAVEPOINT ran outside any
-    # transaction and its RELEASE committed half a unit of work.
-    dbapi_conn.isolation_level = None
+    dbapi_conn.isolation_level = "IMMEDIATE"
+
+
+# Execution option: this connection's transactions begin as write transactions at once.
+IMMEDIATE = "sqlite_begin_immediate"
 
 
 def _sqlite_begin(conn: Connection) -> None:
-    """Every transaction starts as a write transaction (BEGIN IMMEDIATE).
+    """How a transaction begins on SQLite.
 
-    In WAL mode a transaction that read first and then writes must upgrade its read
-    snapshot to a write lock; if another process committed in between, SQLite refuses
-    at once with "database is locked", whatever the busy timeout (SQLITE_BUSY_SNAPSHOT;
-    tests/test_sqlite_contention.py shows it). Taking the write lock at BEGIN turns that
-    failure into a wait of at most busy_timeout. Connections in AUTOCOMMIT (the ledger's
-    one-statement updates) keep one implicit transaction per statement.
+    In WAL mode a transaction that read and then writes must turn its read snapshot into
+    the write lock; if another process committed in between, SQLite refuses at once with
+    "database is locked", whatever the busy timeout (SQLITE_BUSY_SNAPSHOT; shown in
+    tests/faults/test_concurrent_writes.py). So:
+
+    - units of work (``session_scope``: every task, command and service write) begin
+      with BEGIN IMMEDIATE: they wait for the write lock (up to busy_timeout) instead
+      of failing, and what they read stays true until they commit;
+    - other sessions (a console request's, which mostly reads) keep the sqlite3
+      module's way: reads outside a transaction, BEGIN IMMEDIATE just before the first
+      write, so a page that only reads never holds the write lock;
+    - connections in AUTOCOMMIT (the ledger's one-statement updates) have one implicit
+      transaction per statement.
     """
-    if conn.get_execution_options().get("isolation_level") == "AUTOCOMMIT":
+    options = conn.get_execution_options()
+    if options.get("isolation_level") == "AUTOCOMMIT":
         return
     driver = conn.connection.dbapi_connection
     assert driver is not None
-    # The pool sets this back to "" after a connection was used in AUTOCOMMIT.
-    driver.isolation_level = None
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    if options.get(IMMEDIATE):
+        driver.isolation_level = None  # we say when it begins, not the sqlite3 module
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        # The pool sets "" (plain BEGIN) back after a connection was used in AUTOCOMMIT.
+        driver.isolation_level = "IMMEDIATE"
+
+
+def _sqlite_savepoint(conn: Connection, _name: str | None) -> None:
+    # Left to itself, a SAVEPOINT outside a transaction starts one that its RELEASE
+    # commits: an edition was once committed this way without its deliveries.
+    driver = conn.connection.dbapi_connection
+    if driver is not None and not driver.in_transaction:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
@@ -113,6 +133,7 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
         engine = create_engine(parsed, **kwargs)
         event.listen(engine, "connect", _sqlite_pragmas)
         event.listen(engine, "begin", _sqlite_begin)
+        event.listen(engine, "savepoint", _sqlite_savepoint)
         return engine
     kwargs.setdefault("pool_pre_ping", True)
     return create_engine(parsed, **kwargs)
@@ -120,23 +141,30 @@ def make_engine(url: str | None = None, **kwargs: Any) -> Engine:
 
 _engine: Engine | None = None
 _factory: sessionmaker[Session] | None = None
+_units: sessionmaker[Session] | None = None  # sessions for session_scope (see _sqlite_begin)
+
+
+def _unit_factory(engine: Engine) -> sessionmaker[Session]:
+    return sessionmaker(engine.execution_options(**{IMMEDIATE: True}), expire_on_commit=False)
 
 
 def get_engine() -> Engine:
-    global _engine, _factory
+    global _engine, _factory, _units
     if _engine is None:
         _engine = make_engine()
         _factory = sessionmaker(_engine, expire_on_commit=False)
+        _units = _unit_factory(_engine)
     return _engine
 
 
 def set_engine(engine: Engine | None) -> None:
     """Point the process at another engine (tests, the CLI's --database option)."""
-    global _engine, _factory
+    global _engine, _factory, _units
     if _engine is not None and _engine is not engine:
         _engine.dispose()
     _engine = engine
     _factory = sessionmaker(engine, expire_on_commit=False) if engine is not None else None
+    _units = _unit_factory(engine) if engine is not None else None
 
 
 def session_factory() -> sessionmaker[Session]:
@@ -147,8 +175,13 @@ def session_factory() -> sessionmaker[Session]:
 
 @contextmanager
 def session_scope() -> Iterator[Session]:
-    """One unit of work: commit on success, roll back on any error."""
-    session = session_factory()()
+    """One unit of work: commit on success, roll back on any error. On SQLite it holds
+    the write lock from its first statement (BEGIN IMMEDIATE): keep it short."""
+    global _units
+    engine = get_engine()
+    if _units is None:
+        _units = _unit_factory(engine)
+    session = _units()
     try:
         yield session
         session.commit()
