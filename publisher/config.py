@@ -91,8 +91,9 @@ class EditionSettings:
     immediate_minutes: int  # immediate editions gather changes for this long
     batch_size: int  # subscribers per send task
     max_items: int  # items shown in one email; the rest are on the website
-    lease_seconds: int  # a claim older than this is given back by the sweeper
+    lease_seconds: int  # a claim (or build) not renewed for this long is taken back
     max_attempts: int
+    build_chunk: int = 5000  # subscribers per committed chunk of an edition's build
 
 
 @dataclass(frozen=True)
@@ -249,8 +250,11 @@ def _edition_settings() -> EditionSettings:
         immediate_minutes=_bounded("IMMEDIATE_EDITION_MINUTES", 5, 1, 24 * 60),
         batch_size=_bounded("EDITION_BATCH_SIZE", 500, 1, 100_000),
         max_items=_bounded("EDITION_MAX_ITEMS", 30, 1, 1000),
-        lease_seconds=_bounded("DELIVERY_LEASE_SECONDS", 600, 5, 86_400),
+        # Claims are renewed while a batch progresses (a heartbeat every few messages),
+        # so a short lease only means a dead worker's work is picked up soon.
+        lease_seconds=_bounded("DELIVERY_LEASE_SECONDS", 45, 5, 86_400),
         max_attempts=_bounded("DELIVERY_MAX_ATTEMPTS", 8, 1, 100),
+        build_chunk=_bounded("EDITION_BUILD_CHUNK", 5000, 1, 1_000_000),
     )
 
 

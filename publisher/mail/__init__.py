@@ -6,11 +6,17 @@
                                    unsubscribe_url=...))
     transport.close()
 
-Failures raise ``RetryableSendError`` or ``PermanentSendError`` (see publisher.mail.errors).
+Failures raise ``RetryableSendError`` or ``PermanentSendError``, or ``UnknownSendOutcome``
+when the message was written whole and the reply never came (see publisher.mail.errors).
 """
 
 from publisher.config import MailSettings
-from publisher.mail.errors import PermanentSendError, RetryableSendError, SendError
+from publisher.mail.errors import (
+    PermanentSendError,
+    RetryableSendError,
+    SendError,
+    UnknownSendOutcome,
+)
 from publisher.mail.message import OutgoingMessage
 from publisher.mail.ratelimit import RateLimiter
 from publisher.mail.transports import (
@@ -32,5 +38,6 @@ __all__ = [
     "SendError",
     "SmtpTransport",
     "Transport",
+    "UnknownSendOutcome",
     "get_transport",
 ]

@@ -106,4 +106,3 @@ def send_now(notice: Notice) -> bool:
         return False
     deliver(rendered)
     return True
-
