@@ -148,6 +148,10 @@ def _safe_next(target: str | None) -> str | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
+    target = request.args.get("next", "")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        # A CR or LF here would split the Location header: a forged link, not a page.
+        abort(400)
     error = None
     email = ""
     status = 200

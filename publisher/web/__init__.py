@@ -35,6 +35,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # One template tree for web pages, emails and posts; autoescape on for HTML and XML.
     app.jinja_loader = FileSystemLoader(str(TEMPLATES))
     app.jinja_env.autoescape = select_autoescape(["html", "xml"], default_for_string=True)
+    # Security headers, body size limits, bounded ids, favicon, redacted request logs
+    # (issue 11). Before CSRF (which reads the body: the size check must come first) and
+    # before the blueprints (the bounded <int:...> converter must be in place).
+    from publisher.web import accesslog, hardening
+
+    hardening.install(app)
+    accesslog.install_werkzeug_filter()
     csrf.init_app(app)
 
     from publisher import console
@@ -64,12 +71,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     @app.context_processor
     def _site() -> dict[str, Any]:
         return {"council_name": app.config["COUNCIL_NAME"]}
-
-    @app.after_request
-    def _security_headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
 
     return app
