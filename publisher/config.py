@@ -90,6 +90,10 @@ class Settings:
     logo_url: str = ""
     logo_alt: str = ""
     secret_key: str = field(repr=False, default="")
+    # Security (issue 11): confirmation and "send me a link" emails one mailbox may get a
+    # day, and such emails the whole service may send an hour (a distributed flood stops).
+    subscriptions_per_mailbox_per_day: int = 3
+    subscriptions_emails_per_hour: int = 1000
 
 
 # A crawl renews its lease at most this often, between requests (publisher.ingest.lease).
@@ -194,6 +198,8 @@ def get_settings() -> Settings:
         logo_url=logo_url,
         logo_alt=logo_alt,
         secret_key=_str("SECRET_KEY", ""),
+        subscriptions_per_mailbox_per_day=max(1, _int("SUBSCRIPTIONS_PER_MAILBOX_PER_DAY", 3)),
+        subscriptions_emails_per_hour=max(1, _int("SUBSCRIPTIONS_EMAILS_PER_HOUR", 1000)),
     )
 
 
