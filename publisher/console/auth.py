@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
-import hashlib
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
@@ -93,13 +92,6 @@ def max_session_seconds() -> int:
     return int(current_app.config.get("CONSOLE_MAX_SESSION_HOURS", 12)) * 3600
 
 
-def password_tag(user: User) -> str:
-    """A short digest of the password hash: changing the password ends every other session.
-    A digest, because the session cookie is signed, not encrypted, and anyone holding it
-    could read it; the hash itself must never be there."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
 def load_user(db: Session) -> str | None:
     """Set ``g.user`` from the session. Returns a message when the session just ended."""
     g.user = None
@@ -116,8 +108,9 @@ def load_user(db: Session) -> str | None:
         minutes = idle_limit_seconds() // 60
         return f"You were signed out because you did nothing for {minutes} minutes. Sign in again."
     user = db.get(User, int(user_id))
-    if user is None or not user.active or session.get("pw") != password_tag(user):
-        # Deactivated, or the password changed since this session began.
+    if user is None or not user.active or session.get("sv") != user.session_version:
+        # Deactivated, signed out (anywhere), or the password changed since this session
+        # began: the server's session version moved on, so this cookie is worth nothing.
         session.clear()
         return "Your session has ended. Sign in again."
     g.user = user
@@ -130,11 +123,17 @@ def sign_in(user: User) -> None:
     session.clear()
     session["uid"] = user.id
     session["since"] = session["seen"] = time.time()
-    session["pw"] = password_tag(user)
+    session["sv"] = user.session_version
     user.last_login_at = utcnow()
 
 
-def sign_out() -> None:
+def sign_out(user: User | None) -> None:
+    """Sign out: every session of this officer ends on the server, not just this cookie
+    (a copy of it taken earlier must not keep working)."""
+    if user is not None:
+        from publisher.console.users import end_sessions
+
+        end_sessions(user)
     session.clear()
 
 

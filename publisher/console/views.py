@@ -187,10 +187,11 @@ def window_minutes() -> int:
 
 @bp.post("/logout")
 def logout() -> Any:
-    if g.user is not None:
-        audit.record(g.db, g.user, "user.sign_out", "user", g.user.id, None, None)
-        g.db.commit()
-    auth.sign_out()
+    user = g.user
+    if user is not None:
+        audit.record(g.db, user, "user.sign_out", "user", user.id, None, None)
+    auth.sign_out(user)
+    g.db.commit()
     flash("You are signed out.", "info")
     return redirect(url_for("console.login"))
 
@@ -310,6 +311,15 @@ def users_role(user_id: int) -> Any:
 @requires("admin")
 def users_password(user_id: int) -> Any:
     user = found_or_404(User, user_id)
+    if user.id == g.user.id:
+        # Someone at an admin's unlocked screen must not take the account over: your own
+        # password changes only on "Your account", which asks for the current one.
+        flash(
+            "Your own password was not changed here. Change it under Your account, "
+            "where you give your current password.",
+            "error",
+        )
+        return redirect(url_for("console.own_account"))
     try:
         users.set_password(g.db, user, request.form.get("password", ""), g.user)
     except users.UserError as exc:
