@@ -31,7 +31,7 @@ from sqlalchemy import select
 
 from publisher import app_settings, audit
 from publisher.config import get_settings
-from publisher.console import auth, stale, users
+from publisher.console import auth, stale, throttle, users
 from publisher.console.auth import Refused, requires
 from publisher.db import session_factory
 from publisher.models import AuditEvent, Source, User
@@ -155,34 +155,35 @@ def login() -> Any:
     error = None
     email = ""
     status = 200
+    wait = 0
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()
         password = request.form.get("password", "")
         address = auth.client_address()
-        if auth.too_many_failures(g.db, email, address):
-            error = f"Too many wrong tries. Wait {window_minutes()} minutes, then try again."
+        paused = throttle.pause(
+            g.db, email, address, throttle.Policy.from_config(current_app.config)
+        )
+        if paused is not None:
+            wait = paused.seconds
+            error = f"Too many wrong tries. Wait {throttle.wait_words(wait)}, then try again."
             status = 429
         else:
             user = users.find_by_email(g.db, email) if email else None
             if users.verify(user, password):
                 assert user is not None
-                auth.note_attempt(g.db, email, address, True)
+                throttle.note_attempt(g.db, email, address, True)
                 auth.sign_in(user)
                 audit.record(g.db, user, "user.sign_in", "user", user.id, None, None)
                 g.db.commit()
                 return redirect(_safe_next(request.args.get("next")) or url_for("console.home"))
-            auth.note_attempt(g.db, email, address, False)
+            throttle.note_attempt(g.db, email, address, False)
             g.db.commit()
             error = "The email or password is wrong, or the account is switched off."
             status = 401
     elif g.user is not None:
         return redirect(url_for("console.home"))
-    headers = {"Retry-After": str(60 * window_minutes())} if status == 429 else {}
+    headers = {"Retry-After": str(wait)} if status == 429 else {}
     return render_template("web/console/login.html", error=error, email=email), status, headers
-
-
-def window_minutes() -> int:
-    return int(current_app.config.get("CONSOLE_LOGIN_WINDOW_MINUTES", 15))
 
 
 @bp.post("/logout")
