@@ -101,6 +101,10 @@ class WebSettings:
     # Sign-up and "send me a link" limits (count per window of seconds).
     subscriptions_limit_per_address: int
     subscriptions_limit_per_client: int
+    # Security (issue 11): confirmation and "send me a link" emails one mailbox may get a
+    # day, and such emails the whole service may send an hour (a distributed flood stops).
+    subscriptions_per_mailbox_per_day: int
+    subscriptions_emails_per_hour: int
     # An officer's session ends after this long without a request.
     console_idle_minutes: int
     # The demo pages (made-up directory) and the local outbox viewer are switched on by
@@ -262,6 +266,8 @@ def _web_settings() -> WebSettings:
     return WebSettings(
         subscriptions_limit_per_address=_bounded("SUBSCRIPTIONS_LIMIT_PER_ADDRESS", 3, 1, 10_000),
         subscriptions_limit_per_client=_bounded("SUBSCRIPTIONS_LIMIT_PER_CLIENT", 20, 1, 100_000),
+        subscriptions_per_mailbox_per_day=max(1, _int("SUBSCRIPTIONS_PER_MAILBOX_PER_DAY", 3)),
+        subscriptions_emails_per_hour=max(1, _int("SUBSCRIPTIONS_EMAILS_PER_HOUR", 1000)),
         console_idle_minutes=_bounded("CONSOLE_IDLE_MINUTES", 30, 1, 24 * 60),
         demo=_flag("PUBLISHER_DEMO"),
         local_outbox=_flag("PUBLISHER_LOCAL"),

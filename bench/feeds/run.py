@@ -303,7 +303,7 @@ def main() -> None:
         "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
         "TOPIC_MAPPING": str(work / "mapping.toml"),
-        "SECRET_KEY": "bench-only-not-secret",
+        "SECRET_KEY": "bench-only-not-secret-0123456789abcdef0123",
         "WEBSUB_HUB_URL": "",
     }
     os.environ.update(env)

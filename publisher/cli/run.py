@@ -174,6 +174,9 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
             "2",
             "--access-logfile",
             "-",
+            # Subscribers' link tokens never reach the access log.
+            "--logger-class",
+            "publisher.web.accesslog.AccessLogger",
             "publisher.web:create_app()",
         ],
         "worker": [

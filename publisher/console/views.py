@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from flask import (
     Flask,
     Response,
+    abort,
     current_app,
     flash,
     g,
@@ -29,7 +30,7 @@ from sqlalchemy import select
 
 from publisher import app_settings, audit
 from publisher.config import get_settings
-from publisher.console import auth, stale, users
+from publisher.console import auth, stale, throttle, users
 from publisher.console.auth import Refused, requires
 from publisher.console.blueprint import bp, found_or_404, keep_changes, safe_next, undo_changes
 from publisher.models import AuditEvent, Source, User
@@ -107,43 +108,49 @@ def _console_context() -> dict[str, Any]:
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
+    target = request.args.get("next", "")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        # A CR or LF here would split the Location header: a forged link, not a page.
+        abort(400)
     error = None
     email = ""
     status = 200
+    wait = 0
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()
         password = request.form.get("password", "")
         address = auth.client_address()
-        if auth.too_many_failures(g.db, email, address):
-            error = f"Too many wrong tries. Wait {window_minutes()} minutes, then try again."
+        paused = throttle.pause(
+            g.db, email, address, throttle.Policy.from_config(current_app.config)
+        )
+        if paused is not None:
+            wait = paused.seconds
+            error = f"Too many wrong tries. Wait {throttle.wait_words(wait)}, then try again."
             status = 429
         else:
             user = users.find_by_email(g.db, email) if email else None
             if users.verify(user, password):
                 assert user is not None
-                auth.note_attempt(g.db, email, address, True)
+                throttle.note_attempt(g.db, email, address, True)
                 auth.sign_in(user)
                 audit.record(g.db, user, "user.sign_in", "user", user.id, None, None)
                 return redirect(safe_next(request.args.get("next")) or url_for("console.home"))
-            auth.note_attempt(g.db, email, address, False)
+            throttle.note_attempt(g.db, email, address, False)
             keep_changes()
             error = "The email or password is wrong, or the account is switched off."
             status = 401
     elif g.user is not None:
         return redirect(url_for("console.home"))
-    headers = {"Retry-After": str(60 * window_minutes())} if status == 429 else {}
+    headers = {"Retry-After": str(wait)} if status == 429 else {}
     return render_template("web/console/login.html", error=error, email=email), status, headers
-
-
-def window_minutes() -> int:
-    return int(current_app.config.get("CONSOLE_LOGIN_WINDOW_MINUTES", 15))
 
 
 @bp.post("/logout")
 def logout() -> Any:
-    if g.user is not None:
-        audit.record(g.db, g.user, "user.sign_out", "user", g.user.id, None, None)
-    auth.sign_out()
+    user = g.user
+    if user is not None:
+        audit.record(g.db, user, "user.sign_out", "user", user.id, None, None)
+    auth.sign_out(user)
     flash("You are signed out.", "info")
     return redirect(url_for("console.login"))
 
@@ -260,6 +267,15 @@ def users_role(user_id: int) -> Any:
 @requires("admin")
 def users_password(user_id: int) -> Any:
     user = found_or_404(User, user_id)
+    if user.id == g.user.id:
+        # Someone at an admin's unlocked screen must not take the account over: your own
+        # password changes only on "Your account", which asks for the current one.
+        flash(
+            "Your own password was not changed here. Change it under Your account, "
+            "where you give your current password.",
+            "error",
+        )
+        return redirect(url_for("console.own_account"))
     try:
         users.set_password(g.db, user, request.form.get("password", ""), g.user)
     except users.UserError as exc:

@@ -23,6 +23,7 @@ from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
 from publisher.config import MailSettings, get_settings
+from publisher.datafiles import private_dir, write_private
 from publisher.mail.errors import PermanentSendError, RetryableSendError, UnknownSendOutcome
 from publisher.mail.message import OutgoingMessage
 from publisher.mail.ratelimit import RateLimiter
@@ -338,9 +339,10 @@ class OutboxTransport:
         stem = message.reference or message.message_id.strip("<>").replace("@", "_at_")
         stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            # Saved emails hold addresses and signed links: owner-only, like the database.
+            private_dir(self.folder)
             tmp = self.folder / f".{stem}.{os.getpid()}.tmp"
-            tmp.write_bytes(data)
+            write_private(tmp, data)
             (on_handover or _no_handover)()
             os.replace(tmp, self.folder / f"{stem}.eml")
         except OSError as exc:

@@ -108,6 +108,11 @@ class Post(Base):
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The post this one was redrafted from ("Make a new draft from this post"): the
+    # two-person rule reads the whole chain, so a redraft cannot wash out who edited it.
+    redrafted_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("social_posts.id", ondelete="SET NULL")
+    )
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -31,6 +31,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         WTF_CSRF_TIME_LIMIT=None,
         SUBSCRIPTIONS_LIMIT_PER_ADDRESS=settings.web.subscriptions_limit_per_address,
         SUBSCRIPTIONS_LIMIT_PER_CLIENT=settings.web.subscriptions_limit_per_client,
+        SUBSCRIPTIONS_PER_MAILBOX_PER_DAY=settings.web.subscriptions_per_mailbox_per_day,
+        SUBSCRIPTIONS_EMAILS_PER_HOUR=settings.web.subscriptions_emails_per_hour,
         CONSOLE_IDLE_MINUTES=settings.web.console_idle_minutes,
     )
     if overrides:
@@ -38,6 +40,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     # One template tree for web pages, emails and posts; autoescape on for HTML and XML.
     app.jinja_loader = FileSystemLoader(str(TEMPLATES))
     app.jinja_env.autoescape = select_autoescape(["html", "xml"], default_for_string=True)
+    # Security headers, body size limits, bounded ids, favicon, redacted request logs
+    # (issue 11). Before CSRF (which reads the body: the size check must come first) and
+    # before the blueprints (the bounded <int:...> converter must be in place).
+    from publisher.web import accesslog, hardening
+
+    hardening.install(app)
+    accesslog.install_werkzeug_filter()
     csrf.init_app(app)
 
     from publisher import console
@@ -67,12 +76,5 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     @app.context_processor
     def _site() -> dict[str, Any]:
         return {"council_name": app.config["COUNCIL_NAME"]}
-
-    @app.after_request
-    def _security_headers(response: Any) -> Any:
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        return response
 
     return app

@@ -50,7 +50,7 @@ def notify(monkeypatch: pytest.MonkeyPatch, redis_prefix: str) -> Iterator[Notif
         monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
         monkeypatch.setenv("CELERY_KEY_PREFIX", redis_prefix)
         monkeypatch.setenv("PUBLIC_BASE_URL", "https://news.example.gov.uk")
-        monkeypatch.setenv("SECRET_KEY", "notify-test-secret")
+        monkeypatch.setenv("SECRET_KEY", "notify-test-secret-0123456789abcdef0123456789")
         monkeypatch.delenv("SMTP_URL", raising=False)
         reset_settings()  # settings are read once (tests/settings_env.py)
         sending.reset_process_state()

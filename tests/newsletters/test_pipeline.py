@@ -41,7 +41,7 @@ def _send_here(edition_id: int, ids: list[int]) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://news.example.gov.uk")
-    monkeypatch.setenv("SECRET_KEY", "test-secret-key-for-newsletters")
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-for-newsletters-0123456789")
     sending.reset_process_state()
     yield
     sending.reset_process_state()

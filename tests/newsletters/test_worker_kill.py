@@ -141,7 +141,7 @@ def test_killed_worker_mid_edition_no_duplicates_no_one_missed(
             "CELERY_KEY_PREFIX": redis_prefix,
             "SMTP_URL": sink.url,
             "PUBLISHER_DATA_DIR": str(tmp_path / "worker"),
-            "SECRET_KEY": "kill-test-secret",
+            "SECRET_KEY": "kill-test-secret-0123456789abcdef0123456789",
             "EDITION_BATCH_SIZE": "20",
             "DELIVERY_LEASE_SECONDS": "5",
         }

@@ -345,7 +345,7 @@ def test_unreadable_credentials_fail_the_post_clearly(
 
     account = mastodon_account(session, mastodon)
     (post,) = approved(session, account, officers["approver"])
-    monkeypatch.setenv("SECRET_KEY", "a-different-secret-key-than-before")
+    monkeypatch.setenv("SECRET_KEY", "a-different-secret-key-than-before-0123456789")
     reset_settings()
     assert publish_due(now=due(post)) == {"skipped": 1}
     post = reload(session, post)

@@ -263,6 +263,7 @@ def test_simultaneous_requests_for_one_new_address_make_one_subscriber(app, mail
 
     app.config["SUBSCRIPTIONS_LIMIT_PER_ADDRESS"] = 100
     app.config["SUBSCRIPTIONS_LIMIT_PER_CLIENT"] = 100
+    app.config["SUBSCRIPTIONS_PER_MAILBOX_PER_DAY"] = 100
 
     def post(_: int) -> int:
         with app.test_client() as c:
