@@ -239,13 +239,21 @@ def _candidates(
         base.append(t.source_id == source_id)
     cols = (t.id, t.source_id, t.entry_id, t.name, t.assured_date)
     conn = session.connection()
-    with_email = conn.execution_options(yield_per=STREAM_ROWS).execute(
-        select(*cols, t.email).where(*base, t.email.is_not(None)).order_by(t.id)
+    # Options on the statement, not the connection: Connection.execution_options would
+    # leave the session's connection on server-side cursors for everything after.
+    with_email = conn.execute(
+        select(*cols, t.email)
+        .where(*base, t.email.is_not(None))
+        .order_by(t.id)
+        .execution_options(yield_per=STREAM_ROWS)
     )
     for row in with_email:
         yield row, contact_address(row.email, None)
-    without = conn.execution_options(yield_per=STREAM_ROWS).execute(
-        select(*cols, t.record).where(*base, t.email.is_(None)).order_by(t.id)
+    without = conn.execute(
+        select(*cols, t.record)
+        .where(*base, t.email.is_(None))
+        .order_by(t.id)
+        .execution_options(yield_per=STREAM_ROWS)
     )
     for row in without:
         yield row, contact_address(None, row.record)
