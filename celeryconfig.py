@@ -48,6 +48,8 @@ task_routes = {
     "publisher.newsletters.*": {"queue": "newsletters"},
     "publisher.feeds.*": {"queue": "feeds"},
     "publisher.social.*": {"queue": "social"},
+    # Review emails go out with the newsletters' mail workers (same transports, same limit).
+    "publisher.reviews.*": {"queue": "newsletters"},
 }
 
 timezone = "Europe/London"
@@ -82,4 +84,7 @@ beat_schedule = {
     # Social posts are rows with publish_at, polled here; never far-future ETAs.
     "social-publish-due": {"task": "publisher.social.publish_due", "schedule": 60.0},
     "social-sweep": {"task": "publisher.social.sweep", "schedule": 300.0},
+    # Provider reviews (issue 9): plan and send today's requests and reminders. Runs
+    # daily; a second run the same day sends nothing new (the ledger's keys).
+    "reviews-daily": {"task": "publisher.reviews.run_daily", "schedule": 24 * 3600.0},
 }
