@@ -3,6 +3,7 @@ else its organisation's (``organization.email``, in v1 and 3.0)."""
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
@@ -15,6 +16,13 @@ def normalise(value: object) -> str | None:
     (not text, too long, no valid syntax) is no address at all."""
     if not isinstance(value, str):
         return None
+    return _normalise(value)
+
+
+# A provider's address repeats on each of its entries (dozens, in real directories):
+# checking each distinct one once keeps planning fast.
+@lru_cache(maxsize=8192)
+def _normalise(value: str) -> str | None:
     value = value.strip()
     if not value or len(value) > MAX_ADDRESS or "@" not in value:
         return None
