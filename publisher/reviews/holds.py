@@ -11,8 +11,13 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.db import session_scope
-from publisher.models import Entry, Post, PostChange, ReplyKind, Review, ReviewStatus
+from publisher.models import ChangeKind, Entry, Post, PostChange, ReplyKind, Review, ReviewStatus
 from publisher.models.social import PostState
+
+
+def promotes(kind: ChangeKind) -> bool:
+    """News that would promote the entry; a removal (the directory catching up) is not."""
+    return kind is not ChangeKind.REMOVED
 
 
 def held_entry_pks(session: Session) -> set[int]:
