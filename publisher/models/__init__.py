@@ -17,6 +17,16 @@ from publisher.models.editions import (
 from publisher.models.entries import Entry, QuarantinedRecord
 from publisher.models.feeds import FeedDocument
 from publisher.models.logins import LoginAttempt
+from publisher.models.reviews import (
+    MailKind,
+    MailStatus,
+    ProblemReport,
+    ReplyKind,
+    Review,
+    ReviewMail,
+    ReviewStatus,
+    ReviewSuppression,
+)
 from publisher.models.settings import AppSetting
 from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.models.sources import Crawl, CrawlStatus, Source, SourceKind
@@ -53,11 +63,19 @@ __all__ = [
     "FeedDocument",
     "Frequency",
     "LoginAttempt",
+    "MailKind",
+    "MailStatus",
     "Platform",
     "Post",
     "PostChange",
     "PostState",
+    "ProblemReport",
     "QuarantinedRecord",
+    "ReplyKind",
+    "Review",
+    "ReviewMail",
+    "ReviewStatus",
+    "ReviewSuppression",
     "Role",
     "SocialAccount",
     "Source",

@@ -56,6 +56,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for blueprint in (health.bp, subscribe.bp, newsletters.bp, feed_views.bp, public.bp):
         app.register_blueprint(blueprint)
     console.register(app)
+    from publisher.web import reviews as provider_reviews  # issue 9: provider pages
+
+    app.register_blueprint(provider_reviews.bp)
     if settings.web.demo:
         from publisher.web import demo
 
