@@ -82,4 +82,6 @@ beat_schedule = {
     # Social posts are rows with publish_at, polled here; never far-future ETAs.
     "social-publish-due": {"task": "publisher.social.publish_due", "schedule": 60.0},
     "social-sweep": {"task": "publisher.social.sweep", "schedule": 300.0},
+    # Open-data summaries: catches finished editions, posts and a day with no crawl.
+    "insight-refresh": {"task": "publisher.insight.refresh", "schedule": 600.0},
 }

@@ -12,6 +12,7 @@ DOWNSTREAM_TASKS: tuple[tuple[str, bool], ...] = (
     ("publisher.feeds.rebuild_feeds", False),
     ("publisher.newsletters.changes_arrived", True),
     ("publisher.social.draft_posts", True),
+    ("publisher.insight.refresh_after_crawl", True),
 )
 
 

@@ -16,6 +16,14 @@ from publisher.models.editions import (
 )
 from publisher.models.entries import Entry, QuarantinedRecord
 from publisher.models.feeds import FeedDocument
+from publisher.models.insight import (
+    InsightChange,
+    InsightChangeTopic,
+    InsightCount,
+    InsightEdition,
+    InsightSnapshot,
+    InsightState,
+)
 from publisher.models.logins import LoginAttempt
 from publisher.models.settings import AppSetting
 from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
@@ -52,6 +60,12 @@ __all__ = [
     "Entry",
     "FeedDocument",
     "Frequency",
+    "InsightChange",
+    "InsightChangeTopic",
+    "InsightCount",
+    "InsightEdition",
+    "InsightSnapshot",
+    "InsightState",
     "LoginAttempt",
     "Platform",
     "Post",
