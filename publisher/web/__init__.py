@@ -43,6 +43,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (health.bp, subscribe.bp, newsletters.bp, feed_views.bp, public.bp):
         app.register_blueprint(blueprint)
+    from publisher.insight import web as insight_web
+
+    insight_web.register(app)
     console.register(app)
     if os.environ.get("PUBLISHER_DEMO"):
         from publisher.web import demo

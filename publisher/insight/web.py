@@ -1,0 +1,25 @@
+"""The insight pages' one call from the app factory."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Flask
+
+from publisher.insight.periods import LONDON
+
+
+def uk_date(value: dt.datetime | dt.date | None) -> str:
+    """"2 December 2026" (a stored UTC time as its UK date)."""
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        value = value.astimezone(LONDON).date()
+    return value.strftime("%-d %B %Y")
+
+
+def register(app: Flask) -> None:
+    from publisher.insight import changes_views
+
+    app.register_blueprint(changes_views.bp)
+    app.add_template_filter(uk_date, "uk_date")
