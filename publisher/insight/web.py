@@ -10,7 +10,7 @@ from publisher.insight.periods import LONDON
 
 
 def uk_date(value: dt.datetime | dt.date | None) -> str:
-    """"2 December 2026" (a stored UTC time as its UK date)."""
+    """ "2 December 2026" (a stored UTC time as its UK date)."""
     if value is None:
         return ""
     if isinstance(value, dt.datetime):
@@ -19,7 +19,9 @@ def uk_date(value: dt.datetime | dt.date | None) -> str:
 
 
 def register(app: Flask) -> None:
-    from publisher.insight import changes_views
+    from publisher.insight import changes_views, health_views
 
     app.register_blueprint(changes_views.bp)
+    app.register_blueprint(health_views.bp)
     app.add_template_filter(uk_date, "uk_date")
+    app.jinja_env.globals.setdefault("zip", zip)
