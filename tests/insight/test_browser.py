@@ -109,3 +109,38 @@ def test_pages_accessible_and_reflow_at_320(browser: Any, site: Any, path: str) 
             narrow.screenshot(path="/tmp/health-320.png", full_page=True)
     finally:
         narrow.close()
+
+
+def _signed_in(browser: Any, site: Any, session: Any) -> Any:
+    from publisher.console.users import create_user
+    from tests.console.conftest import PASSWORD
+
+    create_user(session, "officer@council.example", "editor", PASSWORD)
+    session.commit()
+    page = browser.new_page()
+    page.goto(site.url + "/console/login")
+    page.fill("input[name=email]", "officer@council.example")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("button[type=submit]")
+    return page
+
+
+def test_reach_and_annual_report_pages_are_accessible_and_print(
+    browser: Any, site: Any, session: Any
+) -> None:
+    page = _signed_in(browser, site, session)
+    try:
+        page.goto(site.url + "/console/reach")
+        assert page.locator("h1").inner_text() == "Who the Local Offer reaches"
+        assert_accessible(page)
+        page.click("text=Annual report")
+        assert "annual report" in page.locator("h1").inner_text()
+        assert_accessible(page)
+        page.emulate_media(media="print")
+        assert not page.is_visible("text=Back to the console")
+        page.pdf(path="/tmp/annual-report.pdf")  # prints without error
+        page.emulate_media(media="screen")
+        page.set_viewport_size({"width": 320, "height": 640})
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320
+    finally:
+        page.close()
