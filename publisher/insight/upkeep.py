@@ -33,6 +33,7 @@ from publisher.config import get_settings
 from publisher.db import Base
 from publisher.feeds.items import is_published, link_for, summary_for, title_for
 from publisher.insight import store
+from publisher.insight.coverage_sql import coverage_counts
 from publisher.insight.events import CONFIRMATIONS, SIGNUPS, UNSUBSCRIBES
 from publisher.insight.periods import month_of, today_uk, week_of
 from publisher.models import (
@@ -174,31 +175,9 @@ def refresh_entries(session: Session, day: dt.date | None = None) -> None:
     present = Entry.present.is_(True)
     active = session.scalar(select(func.count()).select_from(Entry).where(present)) or 0
     stale = session.scalar(select(func.count()).select_from(Entry).where(present, Entry.stale)) or 0
-    rows = session.execute(
-        select(Entry.age_bands, Entry.needs, Entry.categories, Entry.localities).where(
-            present, Entry.assured_date >= cutoff
-        )
-    ).all()
-    need_age: Counter[str] = Counter()
-    locality: Counter[str] = Counter()
-    supply: Counter[str] = Counter()
-    for ages, needs, categories, places in rows:
-        ages, needs = _slugs(ages), _slugs(needs)
-        for need in needs or ["none"]:
-            for age in ages or ["none"]:
-                need_age[f"{need}|{age}"] += 1
-        for place in _slugs(places) or ["none"]:
-            locality[place] += 1
-        for prefix, values in (
-            ("age", ages),
-            ("need", needs),
-            ("category", _slugs(categories)),
-            ("locality", _slugs(places)),
-        ):
-            for value in values:
-                supply[f"{prefix}:{value}"] += 1
+    checked, need_age, locality, supply = coverage_counts(session, cutoff)
     store.set_snapshot(
-        session, day, "freshness", {"active": active, "checked": len(rows), "stale": stale}
+        session, day, "freshness", {"active": active, "checked": checked, "stale": stale}
     )
     store.set_snapshot(session, day, "coverage_need_age", need_age)
     store.set_snapshot(session, day, "coverage_locality", locality)
