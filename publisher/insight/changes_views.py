@@ -94,7 +94,7 @@ def changes_page() -> Any:
     with _session() as session:
         page = page_of(session, sel, limit=PAGE_SIZE, after=after_c, before=before_c)
         vocab = vocabulary()
-        return render_template(
+        body = render_template(
             "web/changes.html",
             error=None,
             vocab=vocab,
@@ -110,6 +110,10 @@ def changes_page() -> Any:
             licence_url=export.LICENCE_URL,
             licence_name=export.LICENCE_NAME,
         )
+    response = Response(body, mimetype="text/html")
+    response.headers["Cache-Control"] = f"public, max-age={API_CACHE_SECONDS}"
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def _page_url(sel: Selection, name: str, cursor: Cursor | None) -> str | None:
