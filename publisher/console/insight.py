@@ -11,7 +11,7 @@ from flask import Response, g, render_template, request
 
 from publisher.console.auth import requires
 from publisher.console.views import bp
-from publisher.insight import annual, charts, export, reach
+from publisher.insight import annual, charts, export, memo, reach
 from publisher.insight.disclosure import FEWER, for_chart
 from publisher.insight.periods import today_uk
 
@@ -27,10 +27,19 @@ def reach_csv_text(tables: list[reach.Table]) -> str:
     return export.csv_text(["table", "row", "column", "value"], rows)
 
 
+# Counts added between refreshes (sign-ups, feed requests) show within this long.
+_loaded: memo.Memo[reach.ReachData] = memo.Memo(60)
+
+
+def _reach_data() -> reach.ReachData:
+    today = today_uk()
+    return _loaded.get((memo.generation(g.db), today), lambda: reach.load(g.db, today))
+
+
 @bp.get("/reach")
 @requires("view")
 def reach_page() -> Any:
-    data = reach.load(g.db, today_uk())
+    data = _reach_data()
     tables = reach.tables(data)
     series = [
         charts.Series(
@@ -58,7 +67,7 @@ def reach_page() -> Any:
 @bp.get("/reach.csv")
 @requires("view")
 def reach_csv() -> Any:
-    body = reach_csv_text(reach.tables(reach.load(g.db, today_uk())))
+    body = reach_csv_text(reach.tables(_reach_data()))
     return Response(
         body,
         mimetype="text/csv",

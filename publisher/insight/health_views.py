@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from flask import Blueprint, Response, render_template
+from flask import Blueprint, Response, render_template, request
+from sqlalchemy.orm import Session
 
 from publisher.db import session_factory
-from publisher.insight import charts, health
+from publisher.insight import charts, health, memo
 from publisher.insight.periods import today_uk
 
 bp = Blueprint("insight_health", __name__)
@@ -18,13 +20,25 @@ def _pct(value: float | None) -> str:
     return "no figures" if value is None else f"{round(value)}%"
 
 
+_built: memo.Memo[str] = memo.Memo(CACHE_SECONDS)
+
+
 @bp.get("/health")
 def health_page() -> Any:
     today = today_uk()
     with session_factory()() as session:
-        fresh = health.freshness(session, today)
-        months = health.changes_by_month(session, today)
-        cover = health.coverage(session, today)
+        # The page changes only when the summaries do: built once per refresh.
+        body = _built.get((memo.generation(session), today), lambda: _build(session, today))
+    response = Response(body, mimetype="text/html")
+    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+def _build(session: Session, today: dt.date) -> str:
+    fresh = health.freshness(session, today)
+    months = health.changes_by_month(session, today)
+    cover = health.coverage(session, today)
     latest = next((p for p in reversed(fresh) if p.day), None)
     year_ago = next((p for p in fresh if p.month == months.months[0]), None)
     fresh_chart = charts.line_chart(
@@ -65,7 +79,7 @@ def health_page() -> Any:
         title="Checked, active services by area",
         desc=f"Areas with fewer than {health.THIN_BELOW} are hatched; none means no services.",
     )
-    body = render_template(
+    return render_template(
         "web/health.html",
         fresh=fresh,
         latest=latest,
@@ -81,6 +95,3 @@ def health_page() -> Any:
         place_chart=place_chart,
         pct=_pct,
     )
-    response = Response(body, mimetype="text/html")
-    response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
-    return response

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from publisher.config import get_settings
 from publisher.db import Base
 from publisher.feeds.items import is_published, link_for, summary_for, title_for
-from publisher.insight import store
+from publisher.insight import memo, store
 from publisher.insight.coverage_sql import coverage_counts
 from publisher.insight.events import CONFIRMATIONS, SIGNUPS, UNSUBSCRIBES
 from publisher.insight.periods import month_of, today_uk, week_of
@@ -159,6 +159,8 @@ def refresh_changes(session: Session, *, limit: int | None = None) -> RefreshRes
         result.changes_published += len(items)
         result.newest_change_id = rows[-1].id
         store.set_watermark(session, "changes", result.newest_change_id)
+    if result.changes_seen:
+        memo.bump(session)
     return result
 
 
@@ -182,6 +184,7 @@ def refresh_entries(session: Session, day: dt.date | None = None) -> None:
     store.set_snapshot(session, day, "coverage_need_age", need_age)
     store.set_snapshot(session, day, "coverage_locality", locality)
     store.set_snapshot(session, day, "supply_topic", supply)
+    memo.bump(session)
 
 
 def refresh_reach(session: Session, day: dt.date | None = None) -> None:
@@ -217,6 +220,7 @@ def refresh_reach(session: Session, day: dt.date | None = None) -> None:
     ):
         posts[(month_of(published_at), platform.value)] += 1
     store.set_counts(session, "posts", posts)
+    memo.bump(session)
 
 
 def _summarise_editions(session: Session) -> None:
