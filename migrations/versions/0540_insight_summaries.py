@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import postgresql
 
 import publisher.db
 
@@ -34,6 +35,11 @@ def upgrade() -> None:
         sa.Column("summary", sa.Text(), nullable=False),
         sa.Column("link", sa.Text(), nullable=False),
         sa.Column("topics", publisher.db.JSONType, nullable=False),
+        sa.Column(
+            "tags",
+            sa.JSON().with_variant(postgresql.ARRAY(sa.String(length=120)), "postgresql"),
+            nullable=False,
+        ),
         sa.ForeignKeyConstraint(
             ["change_id"],
             ["changes.id"],
@@ -110,5 +116,7 @@ def downgrade() -> None:
     op.drop_table("insight_counts")
     op.drop_index("ix_insight_change_topics_walk", table_name="insight_change_topics")
     op.drop_table("insight_change_topics")
+    if op.get_bind().dialect.name == "postgresql":
+        op.drop_index("ix_insight_changes_tags", table_name="insight_changes")
     op.drop_index("ix_insight_changes_occurred", table_name="insight_changes")
     op.drop_table("insight_changes")

@@ -129,6 +129,10 @@ def refresh_changes(session: Session, *, limit: int | None = None) -> RefreshRes
             summary = summary_for(row.kind, snapshot, list(row.changed_fields or []))
             link = link_for(snapshot, fallback)
             chosen = {attr: _slugs(snapshot.get(attr)) for _, attr in DIMENSIONS}
+            tags = [f"kind:{row.kind.value}"]
+            for prefix, attr in DIMENSIONS:
+                tags.extend(f"{prefix}:{slug}" for slug in chosen[attr])
+            tags = list(dict.fromkeys(tags))
             items.append(
                 {
                     "change_id": row.id,
@@ -140,12 +144,10 @@ def refresh_changes(session: Session, *, limit: int | None = None) -> RefreshRes
                     "summary": summary,
                     "link": link,
                     "topics": chosen,
+                    "tags": tags,
                 }
             )
-            tags = [f"kind:{row.kind.value}"]
-            for prefix, attr in DIMENSIONS:
-                tags.extend(f"{prefix}:{slug}" for slug in chosen[attr])
-            for tag in dict.fromkeys(tags):
+            for tag in tags:
                 topics.append({"change_id": row.id, "topic": tag, "occurred_at": row.occurred_at})
                 counts[("topic", "", tag)] += 1
             counts[("topic", "", "all")] += 1

@@ -141,3 +141,16 @@ def test_openapi_document_lists_valid_values(client: Any) -> None:
     params = {p["name"]: p for p in doc["paths"]["/api/changes"]["get"]["parameters"]}
     assert params["kind"]["schema"]["enum"] == ["added", "removed", "reopened", "updated"]
     assert "sensory-physical" in params["need"]["schema"]["enum"]
+
+
+def test_several_filters_page_through_in_order(log: Log, client: Any) -> None:
+    ids = _seed(log, 90)
+    # Odd numbers are ages 0-5; of those, multiples of 3 are sensory: 3, 9, 15, ... 87.
+    expected = [i for i in range(89, -1, -1) if i % 2 and i % 3 == 0]
+    got: list[int] = []
+    url = "/api/changes?age=0-5&need=sensory-physical&kind=added&limit=4"
+    while url:
+        body = client.get(url).get_json()
+        got += [ids.index(item["id"]) for item in body["items"]]
+        url = body["next"].split("example.gov.uk", 1)[1] if body["next"] else ""
+    assert got == expected
