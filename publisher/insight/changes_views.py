@@ -109,6 +109,9 @@ def changes_page() -> Any:
             attribution=export.attribution(),
             licence_url=export.LICENCE_URL,
             licence_name=export.LICENCE_NAME,
+            filter_query=lambda name, slug: urlencode(
+                [(n, v) for n, v in sel.pairs() if n != name] + [(name, slug)]
+            ),
         )
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = f"public, max-age={API_CACHE_SECONDS}"

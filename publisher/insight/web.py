@@ -25,3 +25,5 @@ def register(app: Flask) -> None:
     app.register_blueprint(health_views.bp)
     app.add_template_filter(uk_date, "uk_date")
     app.jinja_env.globals.setdefault("zip", zip)
+    if "jinja2.ext.do" not in app.jinja_env.extensions:
+        app.jinja_env.add_extension("jinja2.ext.do")

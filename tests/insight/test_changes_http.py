@@ -154,3 +154,14 @@ def test_several_filters_page_through_in_order(log: Log, client: Any) -> None:
         got += [ids.index(item["id"]) for item in body["items"]]
         url = body["next"].split("example.gov.uk", 1)[1] if body["next"] else ""
     assert got == expected
+
+
+def test_topic_links_narrow_the_selection(log: Log, client: Any) -> None:
+    _seed(log, 6)
+    html = client.get("/changes?kind=added").get_data(as_text=True)
+    assert "More changes for:" in html
+    link = re.search(r'<a href="(/changes\?[^"]+)">Sensory and physical needs</a>', html)
+    assert link is not None
+    narrowed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
+    assert _titles(narrowed) == ["New: Service 03", "New: Service 00"]
+    assert 'value="sensory-physical" selected' in narrowed
