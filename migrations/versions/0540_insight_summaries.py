@@ -49,6 +49,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("change_id", name=op.f("pk_insight_changes")),
     )
     op.create_index("ix_insight_changes_occurred", "insight_changes", ["occurred_at", "change_id"])
+    if op.get_bind().dialect.name == "postgresql":
+        op.create_index(
+            "ix_insight_changes_tags", "insight_changes", ["tags"], postgresql_using="gin"
+        )
     op.create_table(
         "insight_change_topics",
         sa.Column("change_id", sa.Integer(), autoincrement=False, nullable=False),
