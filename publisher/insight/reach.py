@@ -40,7 +40,8 @@ class ReachData:
     posts: dict[str, dict[str, int]] = field(default_factory=dict)  # month -> platform -> n
     feeds: dict[str, dict[str, int]] = field(default_factory=dict)  # day -> kind -> n
     demand: dict[str, int] = field(default_factory=dict)  # "need:x" -> subscribers
-    demand_then: dict[str, int] = field(default_factory=dict)  # the same, WEEKS weeks ago
+    demand_then: dict[str, int] = field(default_factory=dict)  # the same, on then_day
+    then_day: dt.date | None = None  # the oldest snapshot in the last WEEKS weeks
     supply: dict[str, int] = field(default_factory=dict)  # "need:x" -> checked services
     topic_labels: dict[str, str] = field(default_factory=dict)
 
@@ -95,6 +96,7 @@ def load(session: Session, today: dt.date) -> ReachData:
     if topic_days:
         data.demand = snaps[(topic_days[-1], "subscribers_topic")]
         data.demand_then = snaps[(topic_days[0], "subscribers_topic")]
+        data.then_day = topic_days[0]
     latest_supply = session.scalar(
         select(InsightSnapshot.day)
         .where(InsightSnapshot.metric == "freshness", InsightSnapshot.day <= today)
@@ -184,6 +186,9 @@ def tables(data: ReachData) -> list[Table]:
                 "",
             ]
         )
+    then_label = (
+        f"Subscribers on {data.then_day.strftime('%-d %b %Y')}" if data.then_day else "Earlier"
+    )
     return [
         Table(
             "frequency",
@@ -218,7 +223,7 @@ def tables(data: ReachData) -> list[Table]:
         Table(
             "demand",
             "Demand beside supply: subscribers who chose each topic, and checked services it has",
-            ["Topic", "Subscribers now", f"{WEEKS} weeks ago", "Checked services"],
+            ["Topic", "Subscribers now", then_label, "Checked services"],
             demand_rows,
         ),
     ]
