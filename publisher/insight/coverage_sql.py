@@ -77,3 +77,24 @@ def coverage_counts(
         )
         supply.update(found)
     return checked, grid, places, supply
+
+
+def subscriber_topics(session: Session) -> Counter[str]:
+    """Active subscribers per chosen "dimension:slug", and "dimension:any" for those who
+    chose nothing in a dimension (an empty choice means everything)."""
+    dialect = session.get_bind().dialect.name
+    found: Counter[str] = Counter()
+    for prefix, column in (
+        ("age", "age_bands"),
+        ("need", "needs"),
+        ("category", "categories"),
+        ("locality", "localities"),
+    ):
+        join, value = _unnest(dialect, column, "x")
+        # Every piece of this SQL is a constant of this module; nothing comes from input.
+        stmt = text(
+            f"SELECT '{prefix}:' || coalesce({value}, 'any'), count(*) FROM subscribers e "  # noqa: S608
+            f"{join} WHERE e.status = 'active' GROUP BY 1"
+        )
+        found.update({str(k): int(n) for k, n in session.execute(stmt) if k})
+    return found

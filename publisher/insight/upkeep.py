@@ -33,7 +33,7 @@ from publisher.config import get_settings
 from publisher.db import Base
 from publisher.feeds.items import is_published, link_for, summary_for, title_for
 from publisher.insight import memo, store
-from publisher.insight.coverage_sql import coverage_counts
+from publisher.insight.coverage_sql import coverage_counts, subscriber_topics
 from publisher.insight.events import CONFIRMATIONS, SIGNUPS, UNSUBSCRIBES
 from publisher.insight.periods import month_of, today_uk, week_of
 from publisher.models import (
@@ -200,18 +200,7 @@ def refresh_reach(session: Session, day: dt.date | None = None) -> None:
         ).tuples()
     }
     store.set_snapshot(session, day, "subscribers_frequency", by_frequency)
-    topics: Counter[str] = Counter()
-    for row in session.execute(
-        select(
-            Subscriber.age_bands, Subscriber.needs, Subscriber.categories, Subscriber.localities
-        ).where(active)
-    ):
-        for (prefix, _), values in zip(DIMENSIONS, row, strict=True):
-            chosen = _slugs(values)
-            if not chosen:
-                topics[f"{prefix}:any"] += 1  # an empty choice means "everything"
-            for value in chosen:
-                topics[f"{prefix}:{value}"] += 1
+    topics = subscriber_topics(session)
     store.set_snapshot(session, day, "subscribers_topic", topics)
     _summarise_editions(session)
     posts: Counter[tuple[str, str]] = Counter()
