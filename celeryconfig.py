@@ -92,4 +92,6 @@ beat_schedule: dict[str, dict[str, Any]] = {
     # Provider reviews (issue 9): plan and send today's requests and reminders. Runs
     # daily; a second run the same day sends nothing new (the ledger's keys).
     "reviews-daily": {"task": "publisher.reviews.run_daily", "schedule": 24 * 3600.0},
+    # Open-data summaries: catches finished editions, posts and a day with no crawl.
+    "insight-refresh": {"task": "publisher.insight.refresh", "schedule": 600.0},
 }

@@ -43,7 +43,8 @@ AUDIT_PAGE = 100
 
 
 def register(app: Flask) -> None:
-    from publisher.console import admin_social, queue, replies  # noqa: F401 - adds routes to bp
+    # These modules add their routes to bp.
+    from publisher.console import admin_social, insight, queue, replies  # noqa: F401
 
     app.register_blueprint(bp)
     app.add_template_filter(console_time, "console_time")

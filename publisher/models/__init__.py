@@ -16,6 +16,14 @@ from publisher.models.editions import (
 )
 from publisher.models.entries import Entry, QuarantinedRecord
 from publisher.models.feeds import FeedDocument
+from publisher.models.insight import (
+    InsightChange,
+    InsightChangeTopic,
+    InsightCount,
+    InsightEdition,
+    InsightSnapshot,
+    InsightState,
+)
 from publisher.models.logins import LoginAttempt
 from publisher.models.reviews import (
     MailKind,
@@ -62,6 +70,12 @@ __all__ = [
     "Entry",
     "FeedDocument",
     "Frequency",
+    "InsightChange",
+    "InsightChangeTopic",
+    "InsightCount",
+    "InsightEdition",
+    "InsightSnapshot",
+    "InsightState",
     "LoginAttempt",
     "MailKind",
     "MailStatus",

@@ -55,6 +55,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (health.bp, subscribe.bp, newsletters.bp, feed_views.bp, public.bp):
         app.register_blueprint(blueprint)
+    from publisher.insight import web as insight_web
+
+    insight_web.register(app)
     console.register(app)
     from publisher.web import reviews as provider_reviews  # issue 9: provider pages
 
