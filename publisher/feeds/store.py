@@ -86,6 +86,7 @@ class History:
                 Change.kind,
                 Change.occurred_at,
                 Change.changed_fields,
+                Change.details,
                 Change.notable,
                 Change.snapshot,
             )
@@ -124,6 +125,7 @@ class History:
                 kind=row.kind,
                 occurred_at=row.occurred_at,
                 changed_fields=list(row.changed_fields or []),
+                details=row.details if isinstance(row.details, dict) else {},
                 snapshot=published.snapshot,
                 authority=self.settings.feed_id_authority,
                 fallback_link=f"{self.settings.public_base_url}/",

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from publisher.change_words import post_sentence
 from publisher.changes import CLOSED_STATUSES, changed_words
 from publisher.db import session_scope, utcnow
 from publisher.models.changes import Change, ChangeKind
@@ -107,6 +108,13 @@ def render(account: SocialAccount, kind: str, changes: Sequence[Change], link: s
                 "organisation": snap.get("organisation"),
                 "ages": _ages(snap),
                 "changed": _changed_words(change),
+                # The most important change in one sentence, named.
+                "sentence": post_sentence(
+                    str(snap.get("name") or change.name),
+                    list(change.changed_fields or []),
+                    change.details or {},
+                    snap,
+                ),
             }
         )
     summary = " ".join(((changes[0].snapshot or {}).get("summary") or "").split())
