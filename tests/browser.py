@@ -114,3 +114,29 @@ def assert_landmarks(page: Any) -> None:
     assert not violations, [
         (v["id"], [n.get("target") for n in v.get("nodes", [])[:3]]) for v in violations
     ]
+
+
+# ---- ux (issue 13.8): screenshots at both widths, kept as test artefacts --------------
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"  # git ignores /var/
+WIDTHS = (1280, 320)
+
+
+def check_widths(page: Any, name: str, *, reflow: bool = True) -> list[Path]:
+    """At 1280 and 320 px: axe-core finds nothing, nothing is wider than the screen
+    (WCAG 1.4.10 reflow), and a full-page screenshot is saved under var/screenshots/
+    (CI uploads the folder as an artefact; it is never committed). Returns the paths."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        assert_accessible(page)
+        if reflow:
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            assert scroll <= width + 1, f"{name} is {scroll} px wide at {width} px"
+        path = SCREENSHOTS / f"{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        saved.append(path)
+    print(f"screenshots: {', '.join(str(p) for p in saved)}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return saved

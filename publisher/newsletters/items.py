@@ -82,6 +82,9 @@ def _item(group: str, latest: Change, updates: Sequence[Change]) -> dict[str, An
         if what_changed
         else "",
         "paid": bool(snap.get("paid")),
+        # Matching shows an entry with no need to everyone who chose a need; the email
+        # says why, so it does not look like a mistake.
+        "needs_untagged": not snap.get("needs"),
         "adulthood": is_adulthood(snap),
         # What matching reads (publisher.subscriptions.matching.matches).
         "age_bands": list(snap.get("age_bands") or []),
@@ -111,7 +114,19 @@ def collapse(changes: Iterable[Change]) -> list[dict[str, Any]]:
             if ChangeKind.ADDED in kinds:
                 continue  # came and went within the window: nothing to tell
             group = REMOVED
-        elif ChangeKind.ADDED in kinds or ChangeKind.REOPENED in kinds:
+        elif ChangeKind.ADDED in kinds:
+            group = NEW
+        elif (
+            ChangeKind.REOPENED in kinds
+            and ChangeKind.REMOVED in kinds[: kinds.index(ChangeKind.REOPENED)]
+        ):
+            # Gone and back within the window (a blip in the directory): families were
+            # told nothing of the removal, so the return is not news either; only real
+            # updates in between are.
+            if not any(c.kind is ChangeKind.UPDATED for c in history):
+                continue
+            group = CHANGED
+        elif ChangeKind.REOPENED in kinds:
             group = NEW
         else:
             group = CHANGED
