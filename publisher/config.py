@@ -90,6 +90,10 @@ class Settings:
     logo_url: str = ""
     logo_alt: str = ""
     secret_key: str = field(repr=False, default="")
+    # ux (issue 13.2): who families contact, named on the home, accessibility and
+    # privacy pages. Required for the web app outside the demo (publisher.web).
+    council_contact_email: str = ""
+    council_contact_phone: str = ""
 
 
 # A crawl renews its lease at most this often, between requests (publisher.ingest.lease).
@@ -129,6 +133,24 @@ def check_brand_colour(raw: str) -> str:
             "and WCAG 2.2 AA needs at least 4.5:1. Choose a darker colour."
         )
     return colour
+
+
+def check_contact_email(raw: str) -> str:
+    """COUNCIL_CONTACT_EMAIL: one plain address (it is shown and linked with mailto:)."""
+    if raw and (
+        raw.count("@") != 1 or any(c.isspace() or c in "<>\"'()," for c in raw) or len(raw) > 254
+    ):
+        raise ValueError(f"COUNCIL_CONTACT_EMAIL must be one email address, not {raw!r}")
+    return raw
+
+
+def check_contact_phone(raw: str) -> str:
+    """COUNCIL_CONTACT_PHONE: digits, spaces and + ( ) - only (it is linked with tel:)."""
+    if raw and (not any(c.isdigit() for c in raw) or any(c not in "0123456789 +()-" for c in raw)):
+        raise ValueError(
+            f"COUNCIL_CONTACT_PHONE must be a phone number like 01234 567890, not {raw!r}"
+        )
+    return raw
 
 
 def _authority(base_url: str) -> str:
@@ -194,6 +216,8 @@ def get_settings() -> Settings:
         logo_url=logo_url,
         logo_alt=logo_alt,
         secret_key=_str("SECRET_KEY", ""),
+        council_contact_email=check_contact_email(_str("COUNCIL_CONTACT_EMAIL", "")),
+        council_contact_phone=check_contact_phone(_str("COUNCIL_CONTACT_PHONE", "")),
     )
 
 

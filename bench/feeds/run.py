@@ -303,6 +303,7 @@ def main() -> None:
         "TOPIC_MAPPING": str(work / "mapping.toml"),
         "SECRET_KEY": "bench-only-not-secret",
         "WEBSUB_HUB_URL": "",
+        "COUNCIL_CONTACT_EMAIL": "bench@example.org",
     }
     os.environ.update(env)
     from publisher.config import reset_settings

@@ -165,7 +165,7 @@ def meta_for(fmt: str, flt: FeedFilter, updated: dt.datetime, settings: Settings
 
 
 # Bump when rendering changes, so that the next rebuild rewrites every stored document.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: what changed in words; a stylesheet for browsers
 
 
 def render_signature(settings: Settings) -> str:

@@ -32,6 +32,17 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     if overrides:
         app.config.update(overrides)
+    # ux (issue 13.2): families must be able to reach a person; only the demo and tests
+    # may run without a contact.
+    if not (
+        settings.council_contact_email
+        or os.environ.get("PUBLISHER_DEMO")
+        or app.config.get("TESTING")
+    ):
+        raise ValueError(
+            "Set COUNCIL_CONTACT_EMAIL (and COUNCIL_CONTACT_PHONE if you have one): the home, "
+            "accessibility and privacy pages name who families can contact."
+        )
     # One template tree for web pages, emails and posts; autoescape on for HTML and XML.
     app.jinja_loader = FileSystemLoader(str(TEMPLATES))
     app.jinja_env.autoescape = select_autoescape(["html", "xml"], default_for_string=True)
