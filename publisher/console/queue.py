@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from publisher import social
 from publisher.console.auth import Refused, requires
@@ -30,7 +30,7 @@ TABS: list[tuple[PostState, str]] = [
     (PostState.APPROVED, "Approved"),
     (PostState.SCHEDULED, "Scheduled"),
     (PostState.PUBLISHED, "Published"),
-    (PostState.FAILED, "Failed"),
+    (PostState.FAILED, "Failed or retrying"),
     (PostState.REJECTED, "Rejected"),
     (PostState.WITHDRAWN, "Withdrawn"),
 ]
@@ -84,6 +84,10 @@ def queue() -> Any:
     counts = dict(
         g.db.execute(select(Post.state, func.count()).group_by(Post.state)).tuples().all()
     )
+    # ux (issue 13.4): posts whose last try failed and that will be tried again are
+    # shown with the failed ones at once, not only when they finally give up.
+    retrying_count = g.db.scalar(select(func.count()).where(_retrying())) or 0
+    counts[PostState.FAILED] = counts.get(PostState.FAILED, 0) + retrying_count
     order = (
         (Post.publish_at.is_(None), Post.publish_at, Post.id)
         if state in (PostState.APPROVED, PostState.SCHEDULED)
@@ -92,7 +96,10 @@ def queue() -> Any:
         if state is PostState.DRAFT
         else (Post.updated_at.desc(), Post.id.desc())
     )
-    posts = g.db.scalars(select(Post).where(Post.state == state).order_by(*order).limit(PAGE)).all()
+    which = (
+        or_(Post.state == state, _retrying()) if state is PostState.FAILED else Post.state == state
+    )
+    posts = g.db.scalars(select(Post).where(which).order_by(*order).limit(PAGE)).all()
     checks = {p.id: social.check_post(p) for p in posts if state is PostState.DRAFT}
     return render_template(
         "web/console/queue.html",
@@ -102,6 +109,16 @@ def queue() -> Any:
         posts=posts,
         checks=checks,
         names=_user_names([p.edited_by_id for p in posts] + [p.submitted_by_id for p in posts]),
+        failed_state=PostState.FAILED,
+    )
+
+
+def _retrying() -> Any:
+    """Approved or scheduled posts whose last try failed: they wait for their next try."""
+    return and_(
+        Post.state.in_([PostState.APPROVED, PostState.SCHEDULED]),
+        Post.last_error.is_not(None),
+        Post.attempts > 0,
     )
 
 

@@ -37,6 +37,7 @@ from publisher.social.adapters.base import (
     Permanent,
     Published,
     Retryable,
+    never_connected,
     refused,
     timeout,
 )
@@ -203,15 +204,21 @@ def _classify(exc: RequestErrorBase) -> Exception:
         wait = exc.retry_after
         if wait is None and exc.reset_at is not None:
             wait = max(exc.reset_at.timestamp() - time.time(), 0.0)
-        return Retryable("Bluesky says we are posting too often (rate limit).", wait)
+        return Retryable(
+            "Bluesky says we are posting too often (rate limit).", wait, nothing_sent=True
+        )
     if isinstance(exc, UnauthorizedError):
         return Permanent(
             f"Bluesky did not accept the handle and app password ({exc}). "
-            "An admin needs to enter them again."
+            "An admin needs to enter them again.",
+            nothing_sent=True,
         )
     if isinstance(exc, NetworkError):
         # General words: the same for a closed port as for a slow server.
-        return Retryable("Could not reach Bluesky: could not connect to the server.")
+        return Retryable(
+            "Could not reach Bluesky: could not connect to the server.",
+            nothing_sent=never_connected(exc),
+        )
     if isinstance(exc, BadRequestError):
         if _error_name(exc) in ("ExpiredToken", "InvalidToken"):
             return Retryable(f"Bluesky session expired ({exc}).")
