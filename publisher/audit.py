@@ -84,6 +84,7 @@ ACTION_LABELS: dict[str, str] = {
     "social_post.schedule": "scheduled a post",
     "social_post.submit": "sent a post for approval",
     "social_post.withdraw": "withdrew a post",
+    "social_post.write": "wrote a post of their own",
     "source.add": "added a directory",
     "source.crawl": "asked for a directory to be read now",
     "user.change_role": "changed someone's role",

@@ -44,6 +44,10 @@ ACTION_WORDS = {
     "social_post.retry": "asked to try again",
     "social_post.withdraw": "withdrew it",
     "social_post.redraft": "made it as a new draft",
+    # ux (issue 13.6): every action a post's history can show, in words.
+    "social_post.write": "wrote it",
+    "social_post.publish": "published it",
+    "social_post.fail": "could not publish it",
 }
 
 

@@ -27,7 +27,7 @@ from publisher.db import session_scope, utcnow
 from publisher.models.changes import Change, ChangeKind
 from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.social import rules
-from publisher.social.accounts import hashtags_of
+from publisher.social.accounts import draft_kinds_of, hashtags_of, roundup_of
 from publisher.social.platforms import describe
 from publisher.social.withdrawal import withdraw_for_gone_entries
 
@@ -247,10 +247,15 @@ def draft_for_changes(session: Session, change_ids: Iterable[int]) -> list[int]:
             )
         )
         # A newly added account starts from its own start, not with a backlog of old news.
+        if roundup_of(account):
+            continue  # its changes go into the weekly round-up (publisher.social.roundup)
+        wanted = set(draft_kinds_of(account))
         mine = [
             (c, k)
             for c, k in todo
-            if c.id not in done and (c.occurred_at is None or c.occurred_at >= account.created_at)
+            if c.id not in done
+            and k in wanted
+            and (c.occurred_at is None or c.occurred_at >= account.created_at)
         ]
         for kind, changes in _groups(account, mine):
             post = _draft_one(session, account, kind, changes)
@@ -297,10 +302,14 @@ def changes_without_drafts(session: Session, since: dt.datetime | None = None) -
 
 
 def sweep() -> list[int]:
-    """Beat's catch-up: draft what the hook missed, and withdraw posts whose entries went."""
+    """Beat's catch-up: draft what the hook missed, and withdraw posts whose entries went;
+    and the weekly round-ups that are due."""
+    from publisher.social.roundup import draft_roundups
+
     with session_scope() as session:
         ids = changes_without_drafts(session)
         made = draft_for_changes(session, ids)
+        made += draft_roundups(session)
         return made
 
 
