@@ -503,6 +503,8 @@ def audit_page() -> Any:
         object_labels=audit.OBJECT_LABELS,
         action_label=audit.action_label,
         object_label=audit.object_label,
+        sentence=audit.sentence,
+        differences=audit.differences,
         events=events[:AUDIT_PAGE],
         page=page,
         more=more,

@@ -86,3 +86,25 @@ def test_select_all_bulk_reject_and_own_platform_counter_in_a_browser(
         check_widths(page, "console-edit-post")
     finally:
         page.close()
+
+
+@pytest.mark.browser
+def test_the_audit_log_reads_as_sentences_and_fits_the_screen(
+    sign_in, session, account, officers, app, live_app, browser
+):
+    post = drafted_post(session, account, name="Club", entry_id="a1")
+    sign_in("approver").post(f"/console/posts/{post.id}/reject", {"reason": "Posted already."})
+    server = live_app(app)
+    page = browser.new_page()
+    try:
+        sign_in_by_keyboard(page, server.url, "admin@council.example")
+        page.goto(server.url + "/console/admin/audit")
+        first = page.locator(".audit-list li").filter(has_text="rejected post")
+        assert first.inner_text().startswith(f"approver@council.example rejected post {post.id} on")
+        # The detail waits behind its disclosure.
+        assert not first.locator("table").is_visible()
+        first.get_by_text("What changed").click()
+        assert first.locator("table").is_visible()
+        check_widths(page, "console-audit")
+    finally:
+        page.close()
