@@ -23,6 +23,7 @@ from publisher.models.social import Post, PostState, SocialAccount
 from publisher.models.users import User
 from publisher.social.errors import NotAllowed, PostInvalid, SocialError
 from publisher.social.slots import HOLDS_SLOT
+from publisher.social.uploads import MAX_UPLOAD_BYTES, MEDIA_PATH, attach_upload, limit_for
 
 LONDON = ZoneInfo("Europe/London")
 TABS: list[tuple[PostState, str]] = [
@@ -159,6 +160,7 @@ def _render_post(
         text=shown_text,
         image_url=shown_url or "",
         image_alt=shown_alt or "",
+        upload_limit=limit_for(post.account.platform),
         previews=previews,
         own=own,
         problems=problems or [],
@@ -175,6 +177,7 @@ def _render_post(
             .order_by(AuditEvent.at, AuditEvent.id)
         ).all(),
         action_words=ACTION_WORDS,
+        media_path=MEDIA_PATH,
     ), status
 
 
@@ -204,8 +207,13 @@ def post_save(post_id: int) -> Any:
     post = found_or_404(Post, post_id)
     text = request.form.get("text", "")
     image_url = request.form.get("image_url", "")
+    if request.form.get("remove_image") == "yes":
+        image_url = ""
     image_alt = request.form.get("image_alt", "")
     action = request.form.get("action", "save")
+    # ux (issue 13.6): an image comes as a file; read at most one byte past the cap.
+    upload = request.files.get("image_file")
+    data = upload.stream.read(MAX_UPLOAD_BYTES + 1) if upload and upload.filename else None
     if action == "check":
         # Without JavaScript, "Check" shows the counts and problems without saving.
         return _render_post(post, text=text, image_url=image_url, image_alt=image_alt)
@@ -221,6 +229,9 @@ def post_save(post_id: int) -> Any:
             social.edit_post(
                 g.db, g.user, post, text=text, image_url=image_url, image_alt=image_alt
             )
+        if data is not None:
+            attach_upload(g.db, g.user, post, data, image_alt)
+            changed = True
         if action == "submit":
             social.submit(g.db, g.user, post)
     except SocialError as exc:

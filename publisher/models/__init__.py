@@ -17,6 +17,7 @@ from publisher.models.editions import (
 from publisher.models.entries import Entry, QuarantinedRecord
 from publisher.models.feeds import FeedDocument
 from publisher.models.logins import LoginAttempt
+from publisher.models.post_images import PostImage  # ux (issue 13.6)
 from publisher.models.settings import AppSetting
 from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.models.sources import Crawl, CrawlStatus, Source, SourceKind
@@ -56,6 +57,7 @@ __all__ = [
     "Platform",
     "Post",
     "PostChange",
+    "PostImage",
     "PostState",
     "QuarantinedRecord",
     "Role",

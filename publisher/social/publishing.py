@@ -35,6 +35,7 @@ from publisher.social.errors import SocialError
 from publisher.social.failures import tell_approvers
 from publisher.social.platforms import describe
 from publisher.social.queue import check_post, post_view
+from publisher.social.uploads import stored_image
 from publisher.social.withdrawal import withdraw_for_gone_entries
 
 log = logging.getLogger(__name__)
@@ -125,6 +126,7 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         _fail(session, post, str(exc))
         session.commit()
         return None
+    uploaded = stored_image(session, post.image_url)
     new_key = describe(post.account.platform).new_key
     if new_key is not None and not post.platform_rkey:
         post.platform_rkey = new_key()
@@ -148,6 +150,8 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         attempt_at=now,
         settings=dict(post.account.settings or {}),
         credentials=secrets,
+        image_data=uploaded.data if uploaded is not None else None,
+        image_type=uploaded.mime_type if uploaded is not None else None,
     )
     session.commit()
     return outgoing

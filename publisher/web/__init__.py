@@ -29,6 +29,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         SESSION_COOKIE_SAMESITE="Lax",
         SESSION_COOKIE_SECURE=settings.public_base_url.startswith("https://"),
         WTF_CSRF_TIME_LIMIT=None,
+        # ux (issue 13.6): the largest body any form takes (an image upload, 5 MB).
+        MAX_CONTENT_LENGTH=6 * 1024 * 1024,
     )
     if overrides:
         app.config.update(overrides)
@@ -54,6 +56,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (health.bp, subscribe.bp, newsletters.bp, feed_views.bp, public.bp):
         app.register_blueprint(blueprint)
+    from publisher.web import media  # ux (issue 13.6): uploaded post images
+
+    app.register_blueprint(media.bp)
     console.register(app)
     if os.environ.get("PUBLISHER_DEMO"):
         from publisher.web import demo

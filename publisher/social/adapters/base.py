@@ -86,6 +86,10 @@ class Outgoing:
     attempt_at: dt.datetime
     settings: dict[str, Any] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict, repr=False)
+    # An uploaded image, stored with the post (publisher.social.uploads): adapters that
+    # upload bytes use these instead of fetching ``image_url``.
+    image_data: bytes | None = field(default=None, repr=False)
+    image_type: str | None = None
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,7 @@ from publisher.social.adapters.base import (
     refused,
     timeout,
 )
-from publisher.social.adapters.images import fetch_image
+from publisher.social.adapters.images import image_of
 
 COLLECTION = "app.bsky.feed.post"
 # app.bsky.embed.images: each image at most 1,000,000 bytes.
@@ -161,7 +161,7 @@ class BlueskyAdapter:
                 )
             blob = None
             if outgoing.image_url:
-                image = fetch_image(outgoing.image_url, outgoing.settings, MAX_IMAGE_BYTES)
+                image = image_of(outgoing, MAX_IMAGE_BYTES)
                 blob = client.upload_blob(image.data).blob
             record = build_record(outgoing, client.get_current_time_iso(), blob)
             created = client.com.atproto.repo.create_record(

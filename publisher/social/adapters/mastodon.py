@@ -33,7 +33,7 @@ from publisher.social.adapters.base import (
     retry_after_header,
     timeout,
 )
-from publisher.social.adapters.images import fetch_image
+from publisher.social.adapters.images import image_of
 
 # Mastodon remembers an Idempotency-Key for an hour; leave a margin.
 IDEMPOTENCY_WINDOW = dt.timedelta(minutes=50)
@@ -79,7 +79,7 @@ class MastodonAdapter:
             if outgoing.image_url:
                 # A retry uploads again; an unattached upload is simply cleaned up by the
                 # server later.
-                image = fetch_image(outgoing.image_url, outgoing.settings, MAX_IMAGE_BYTES)
+                image = image_of(outgoing, MAX_IMAGE_BYTES)
                 media = api.media_post(
                     image.data, mime_type=image.mime_type, description=outgoing.image_alt
                 )
