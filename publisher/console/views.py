@@ -57,6 +57,7 @@ def register(app: Flask) -> None:
 
     from publisher.console import (  # noqa: F401 - adds their routes to bp
         admin_social,
+        mastodon_connect,
         officer_posts,
         queue,
     )
