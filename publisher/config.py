@@ -174,6 +174,10 @@ class Settings:
     review_link_days: int = 60
     # A provider's "still correct" counts as a check for publishing (README explains).
     trust_provider_confirmations: bool = False
+    # ux (issue 13.2): who families contact, named on the home, accessibility and
+    # privacy pages. Required for the web app outside the demo (publisher.web).
+    council_contact_email: str = ""
+    council_contact_phone: str = ""
     # Groups owned by one area each, read here with everything else.
     mail: MailSettings = field(kw_only=True)
     editions: EditionSettings = field(kw_only=True)
@@ -227,6 +231,24 @@ def _reminder_days(raw: str) -> tuple[int, ...]:
     if len(days) > 2 or any(d < 1 for d in days):
         raise ValueError(f"REVIEW_REMINDER_DAYS takes at most two positive days, not {raw!r}")
     return days
+
+
+def check_contact_email(raw: str) -> str:
+    """COUNCIL_CONTACT_EMAIL: one plain address (it is shown and linked with mailto:)."""
+    if raw and (
+        raw.count("@") != 1 or any(c.isspace() or c in "<>\"'()," for c in raw) or len(raw) > 254
+    ):
+        raise ValueError(f"COUNCIL_CONTACT_EMAIL must be one email address, not {raw!r}")
+    return raw
+
+
+def check_contact_phone(raw: str) -> str:
+    """COUNCIL_CONTACT_PHONE: digits, spaces and + ( ) - only (it is linked with tel:)."""
+    if raw and (not any(c.isdigit() for c in raw) or any(c not in "0123456789 +()-" for c in raw)):
+        raise ValueError(
+            f"COUNCIL_CONTACT_PHONE must be a phone number like 01234 567890, not {raw!r}"
+        )
+    return raw
 
 
 def _authority(base_url: str) -> str:
@@ -358,6 +380,8 @@ def get_settings() -> Settings:
         review_no_reply_days=max(1, _int("REVIEW_NO_REPLY_DAYS", 42)),
         review_link_days=max(1, _int("REVIEW_LINK_DAYS", 60)),
         trust_provider_confirmations=_flag("TRUST_PROVIDER_CONFIRMATIONS", False),
+        council_contact_email=check_contact_email(_str("COUNCIL_CONTACT_EMAIL", "")),
+        council_contact_phone=check_contact_phone(_str("COUNCIL_CONTACT_PHONE", "")),
         mail=_mail_settings(public_base_url, council_name),
         editions=_edition_settings(),
         web=_web_settings(),

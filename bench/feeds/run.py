@@ -305,6 +305,7 @@ def main() -> None:
         "TOPIC_MAPPING": str(work / "mapping.toml"),
         "SECRET_KEY": "bench-only-not-secret-0123456789abcdef0123",
         "WEBSUB_HUB_URL": "",
+        "COUNCIL_CONTACT_EMAIL": "bench@example.org",
     }
     os.environ.update(env)
     from publisher.config import reset_settings

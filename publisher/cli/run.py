@@ -119,6 +119,8 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
     env["PUBLISHER_LOCAL"] = "1"  # shows the local outbox at /outbox/
     if demo:
         env["PUBLISHER_DEMO"] = "1"
+        # A made-up contact, so the demo's pages show where a real one goes.
+        env.setdefault("COUNCIL_CONTACT_EMAIL", "localoffer@example.org")
         # Crawl every minute so that the demo's changes show up quickly.
         env.setdefault("CRAWL_INTERVAL_MINUTES", "1")
         env.setdefault("CRAWL_MIN_REQUEST_INTERVAL", "0")

@@ -14,6 +14,7 @@ from publisher.console.blueprint import bp, found_or_404, undo_changes
 from publisher.models.social import SocialAccount
 from publisher.social.accounts import (
     DRAFTING_KEYS,
+    drafting_choices,
     drafting_form,
     form_values,
     shown_settings,
@@ -58,6 +59,7 @@ def _page() -> Any:
         hhmm=hhmm,
         drafting_form=drafting_form,
         drafting_keys=DRAFTING_KEYS,
+        drafting_choices=drafting_choices,
     )
 
 

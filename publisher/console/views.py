@@ -43,8 +43,14 @@ AUDIT_PAGE = 100
 
 
 def register(app: Flask) -> None:
-    # These modules add their routes to bp.
-    from publisher.console import admin_social, insight, queue, replies  # noqa: F401
+    from publisher.console import (  # noqa: F401 - these modules add their routes to bp
+        admin_social,
+        insight,
+        mastodon_connect,
+        officer_posts,
+        queue,
+        replies,
+    )
 
     app.register_blueprint(bp)
     app.add_template_filter(console_time, "console_time")
@@ -475,6 +481,8 @@ def audit_page() -> Any:
         object_labels=audit.OBJECT_LABELS,
         action_label=audit.action_label,
         object_label=audit.object_label,
+        sentence=audit.sentence,
+        differences=audit.differences,
         events=events[:AUDIT_PAGE],
         page=page,
         more=more,

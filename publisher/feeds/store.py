@@ -90,6 +90,7 @@ class History:
                 Change.kind,
                 Change.occurred_at,
                 Change.changed_fields,
+                Change.details,
                 Change.notable,
                 Change.snapshot,
             )
@@ -130,6 +131,7 @@ class History:
                 kind=row.kind,
                 occurred_at=row.occurred_at,
                 changed_fields=list(row.changed_fields or []),
+                details=row.details if isinstance(row.details, dict) else {},
                 snapshot=published.snapshot,
                 authority=self.settings.feed_id_authority,
                 fallback_link=f"{self.settings.public_base_url}/",
@@ -169,7 +171,7 @@ def meta_for(fmt: str, flt: FeedFilter, updated: dt.datetime, settings: Settings
 
 
 # Bump when rendering changes, so that the next rebuild rewrites every stored document.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: what changed in words; a stylesheet for browsers
 
 
 def render_signature(settings: Settings) -> str:

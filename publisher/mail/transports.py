@@ -354,7 +354,7 @@ class OutboxTransport:
 
 
 def get_transport(settings: MailSettings | None = None) -> Transport:
-    """The transport the configuration chooses (see publisher.mail.settings)."""
+    """The transport the configuration chooses (see publisher.config.MailSettings)."""
     settings = settings or get_settings().mail
     if settings.transport == "notify":
         return NotifyTransport(settings)

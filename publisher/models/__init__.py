@@ -25,6 +25,7 @@ from publisher.models.insight import (
     InsightState,
 )
 from publisher.models.logins import LoginAttempt
+from publisher.models.post_images import PostImage  # ux (issue 13.6)
 from publisher.models.reviews import (
     MailKind,
     MailStatus,
@@ -82,6 +83,7 @@ __all__ = [
     "Platform",
     "Post",
     "PostChange",
+    "PostImage",
     "PostState",
     "ProblemReport",
     "QuarantinedRecord",

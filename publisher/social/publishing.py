@@ -33,9 +33,12 @@ from publisher.heartbeat import heartbeat
 from publisher.models.social import Platform, Post, PostState, SocialAccount
 from publisher.social.accounts import credentials
 from publisher.social.adapters import Outgoing, Permanent, Published, Retryable, adapter_for
+from publisher.social.adapters.base import PublishError
 from publisher.social.errors import SocialError
+from publisher.social.failures import tell_approvers
 from publisher.social.platforms import describe
 from publisher.social.queue import check_post, post_view
+from publisher.social.uploads import stored_image
 from publisher.social.withdrawal import withdraw_for_gone_entries
 
 log = logging.getLogger(__name__)
@@ -129,6 +132,7 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         _fail(session, post, str(exc))
         session.commit()
         return None
+    uploaded = stored_image(session, post.image_url)
     new_key = describe(post.account.platform).new_key
     if new_key is not None and not post.platform_rkey:
         post.platform_rkey = new_key()
@@ -153,12 +157,16 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         attempt_at=now,
         settings=dict(post.account.settings or {}),
         credentials=secrets,
+        image_data=uploaded.data if uploaded is not None else None,
+        image_type=uploaded.mime_type if uploaded is not None else None,
     )
     session.commit()
     return outgoing
 
 
 def _fail(session: Session, post: Post, message: str) -> None:
+    # Read after the commit by publish_claimed, which tells the approvers.
+    session.info.setdefault("failed_posts", []).append(post.id)
     before = post_view(post)
     post.state, post.last_error = PostState.FAILED, message
     post.claimed_until, post.claim_token = None, None
@@ -187,8 +195,14 @@ def finish(
     item: Claim,
     outcome: Published | Exception,
     now: dt.datetime | None = None,
+    *,
+    first_intent: bool = False,
 ) -> str:
-    """Record what happened. Returns "published", "retry", "failed" or "lost-claim"."""
+    """Record what happened. Returns "published", "retry", "failed" or "lost-claim".
+
+    ``first_intent``: no earlier attempt may have reached the platform. If this one
+    certainly did not either (``nothing_sent``), the intent is cleared again, so that
+    later steps (a withdrawal, the next attempt) know nothing is out there."""
     now = now or utcnow()
     post = session.get(Post, item.post_id, populate_existing=True)
     if post is None:
@@ -219,12 +233,23 @@ def finish(
         return "published"
     if post.claim_token != item.token or post.state not in DUE_STATES:
         return "lost-claim"
+    if first_intent and isinstance(outcome, PublishError) and outcome.nothing_sent:
+        post.publish_started_at = None
+    platform = describe(post.account.platform).label
     if isinstance(outcome, Retryable) and post.attempts < MAX_ATTEMPTS:
         wait = backoff(post.attempts, outcome.retry_after)
         post.last_error = f"{outcome} Trying again after {int(wait)} seconds."
         post.claimed_until, post.claim_token = now + dt.timedelta(seconds=wait), None
         post.updated_at = now
         session.commit()
+        log.warning(
+            "post %s to %s failed (attempt %s), trying again in %ss: %s",
+            post.id,
+            platform,
+            post.attempts,
+            int(wait),
+            outcome,
+        )
         return "retry"
     if isinstance(outcome, Retryable):
         message = f"Gave up after {post.attempts} attempts. Last error: {outcome}"
@@ -234,6 +259,7 @@ def finish(
         message = f"Unexpected error: {outcome.__class__.__name__}: {outcome}"
     _fail(session, post, message)
     session.commit()
+    log.warning("post %s to %s failed for good: %s", post.id, platform, message)
     return "failed"
 
 
@@ -250,8 +276,11 @@ def _renew(item: Claim) -> None:
 def publish_claimed(item: Claim, now: dt.datetime | None = None) -> str:
     with session_scope() as session:
         outgoing = begin(session, item, now)
-        if outgoing is None:
-            return "skipped"
+        failed_before_sending = item.post_id in session.info.get("failed_posts", ())
+    if outgoing is None:
+        if failed_before_sending:
+            tell_approvers(item.post_id)
+        return "skipped"
     outcome: Published | Exception
     try:
         with heartbeat(
@@ -265,7 +294,12 @@ def publish_claimed(item: Claim, now: dt.datetime | None = None) -> str:
         # Unclassified: treat as retryable (with backoff); adapters check before re-sending.
         outcome = Retryable(f"Unexpected error: {exc.__class__.__name__}: {exc}")
     with session_scope() as session:
-        return finish(session, item, outcome, now)
+        result = finish(
+            session, item, outcome, now, first_intent=outgoing.intent_at == outgoing.attempt_at
+        )
+    if result == "failed":
+        tell_approvers(item.post_id)
+    return result
 
 
 def publish_due(now: dt.datetime | None = None, limit: int = 20) -> dict[str, int]:

@@ -41,6 +41,7 @@ PENDING_EXPIRES_AFTER = tokens.CONFIRM_MAX_AGE
 class NoticeKind(enum.Enum):
     CONFIRM = "confirm"  # please confirm your subscription
     MANAGE_LINK = "manage_link"  # a link to manage your choices (asked for, or already subscribed)
+    WELCOME = "welcome"  # you are signed up: your choices, and how to change them or stop
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,7 @@ def _consent(
     if wording is None:
         # The separate opt-in is part of what they were shown, ticked or not.
         box = "[ticked]" if choice.paid_opt_in else "[not ticked]"
-        text = f"{text}\n{box} {consent.PAID_WORDING}"
+        text = f"{text}\n{consent.PAID_HINT}\n{box} {consent.PAID_WORDING}"
     record = ConsentRecord(
         wording_version=wording_version,
         wording=text,

@@ -1,5 +1,6 @@
-"""The two emails this area sends: "confirm your subscription" and "your link to manage
-your emails". Rendered from templates/email/<name>/{subject.txt,body.txt,body.html}."""
+"""The emails this area sends: "confirm your subscription", "you are signed up" (the
+welcome, with the choices read back) and "your link to manage your emails". Rendered
+from templates/email/<name>/{subject.txt,body.txt,body.html}."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from publisher.mail import OutgoingMessage, get_transport
 from publisher.models import ConsentRecord, Subscriber, SubscriberStatus
 from publisher.subscriptions import links
 from publisher.subscriptions.lifecycle import Notice, NoticeKind
+from publisher.subscriptions.preferences import Choice, choice_summary
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -72,6 +74,14 @@ def compose(session: Session, notice: Notice) -> Rendered | None:
         )
     if subscriber.status is not SubscriberStatus.ACTIVE:
         return None
+    if notice.kind is NoticeKind.WELCOME:
+        return render(
+            "welcome",
+            subscriber.email,
+            choices=choice_summary(Choice.of(subscriber)),
+            manage_url=links.manage_url(subscriber),
+            unsubscribe_url=links.unsubscribe_url(subscriber),
+        )
     return render(
         "manage_link",
         subscriber.email,

@@ -37,6 +37,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     )
     if overrides:
         app.config.update(overrides)
+    # ux (issue 13.2): families must be able to reach a person; only the demo and tests
+    # may run without a contact.
+    if not (settings.council_contact_email or settings.web.demo or app.config.get("TESTING")):
+        raise ValueError(
+            "Set COUNCIL_CONTACT_EMAIL (and COUNCIL_CONTACT_PHONE if you have one): the home, "
+            "accessibility and privacy pages name who families can contact."
+        )
     # One template tree for web pages, emails and posts; autoescape on for HTML and XML.
     app.jinja_loader = FileSystemLoader(str(TEMPLATES))
     app.jinja_env.autoescape = select_autoescape(["html", "xml"], default_for_string=True)
@@ -58,6 +65,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from publisher.insight import web as insight_web
 
     insight_web.register(app)
+    from publisher.web import media  # ux (issue 13.6): uploaded post images
+
+    app.register_blueprint(media.bp)
     console.register(app)
     from publisher.web import reviews as provider_reviews  # issue 9: provider pages
 

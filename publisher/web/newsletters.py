@@ -10,10 +10,10 @@ import hmac
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from publisher.db import session_scope
-from publisher.models import Edition
+from publisher.models import Delivery, DeliveryStatus, Edition
 from publisher.newsletters.frequencies import frequency_rule
 from publisher.newsletters.rendering import headline, sections_for
 from publisher.newsletters.windows import describe
@@ -22,11 +22,22 @@ from publisher.web.extensions import csrf_exempt
 bp = Blueprint("newsletters", __name__)
 
 
+def _reached_someone() -> Any:
+    return exists().where(
+        (Delivery.edition_id == Edition.id) & (Delivery.status == DeliveryStatus.SENT)
+    )
+
+
 @bp.get("/newsletters")
 def archive() -> Any:
     with session_scope() as session:
+        # Only editions that reached someone: an edition nobody received (no matching
+        # subscriber, or every send failed) is not news that went out.
         editions = session.scalars(
-            select(Edition).order_by(Edition.window_end.desc(), Edition.id.desc()).limit(200)
+            select(Edition)
+            .where(_reached_someone())
+            .order_by(Edition.window_end.desc(), Edition.id.desc())
+            .limit(200)
         ).all()
         rows = [
             {
@@ -44,7 +55,9 @@ def archive() -> Any:
 @bp.get("/newsletters/<int:edition_id>")
 def edition(edition_id: int) -> Any:
     with session_scope() as session:
-        found = session.get(Edition, edition_id)
+        found = session.scalars(
+            select(Edition).where(Edition.id == edition_id, _reached_someone())
+        ).first()
         if found is None or not found.items:
             abort(404)
         sections, _ = sections_for(found.items, True, len(found.items))

@@ -25,12 +25,13 @@ from sqlalchemy.exc import IntegrityError
 
 from publisher.config import get_settings
 from publisher.db import session_scope
-from publisher.models import ConsentSource, EndReason, SubscriberStatus
+from publisher.models import ConsentSource, EndReason, Subscriber, SubscriberStatus
 from publisher.subscriptions import consent, lifecycle, tokens
 from publisher.subscriptions.addresses import InvalidAddress, normalise_email
 from publisher.subscriptions.preferences import (
     Choice,
     PreferenceErrors,
+    choice_summary,
     parse_choice,
     vocabulary,
 )
@@ -183,6 +184,7 @@ def _page_context(**extra: Any) -> dict[str, Any]:
         "frequency_choices": _frequency_choices(),
         "wording": consent.current_wording(),
         "paid_wording": consent.PAID_WORDING,
+        "paid_hint": consent.PAID_HINT,
         **extra,
     }
 
@@ -299,11 +301,27 @@ def confirm_submit(token: str) -> Any:
     try:
         with session_scope() as session:
             result = lifecycle.confirm(session, token)
+            summary: list[tuple[str, str]] = []
+            manage_token = ""
+            subscriber_id = tokens.read(tokens.CONFIRM, token).subscriber_id
+            subscriber = session.get(Subscriber, subscriber_id)
+            if result is not lifecycle.ConfirmResult.STALE and subscriber is not None:
+                # Read the choices back, with the way to change them, on the page and
+                # in a welcome email that stays in the inbox.
+                summary = choice_summary(Choice.of(subscriber))
+                manage_token = tokens.make(tokens.MANAGE, subscriber.id, subscriber.token_version)
     except tokens.BadToken as exc:
         return _bad_link(exc)
     if result is lifecycle.ConfirmResult.STALE:
         return render_template("web/subscribe/confirm_stale.html"), 410
-    return render_template("web/subscribe/confirmed.html", already=result.value == "already")
+    if result is lifecycle.ConfirmResult.CONFIRMED:
+        _send(lifecycle.Notice(lifecycle.NoticeKind.WELCOME, subscriber_id))
+    return render_template(
+        "web/subscribe/confirmed.html",
+        already=result.value == "already",
+        choices=summary,
+        manage_token=manage_token,
+    )
 
 
 # ---- manage ------------------------------------------------------------------------
@@ -365,6 +383,20 @@ def download(token: str) -> Any:
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.post("/manage/<token>/stop")
+def stop(token: str) -> Any:
+    """ "Stop all emails" from the manage page: the subscription ends at once, like an
+    unsubscribe; the data goes after the retention period, or now through "Delete"."""
+    with session_scope() as session:
+        try:
+            subscriber = _manage_subscriber(session, token)
+        except tokens.BadToken as exc:
+            return _bad_link(exc)
+        if subscriber.status is SubscriberStatus.ACTIVE:
+            lifecycle.end_subscription(session, subscriber, EndReason.UNSUBSCRIBED)
+    return render_template("web/subscribe/unsubscribed.html")
 
 
 @bp.route("/manage/<token>/delete", methods=["GET", "POST"])

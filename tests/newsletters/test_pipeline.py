@@ -290,7 +290,7 @@ def test_repeated_edits_collapse_and_came_and_went_is_silent(db: Any, mail_sink:
     lines = text.splitlines()
     assert "Play Scheme (Saturdays)" in lines and "Play Scheme" not in lines
     assert "Drop-in" not in text and "Swim Club" not in text
-    assert "What changed: email address, address." in text
+    assert "What changed: The address has changed. The email address has changed." in text
     assert "Toy Library (no longer available)" in text
     assert msg["Subject"].startswith("1 new service, 1 change and 1 service gone")
     # Sections in order: new, changed, no longer available.

@@ -83,7 +83,8 @@ def test_each_publishable_change_drafts_once_per_account(session: Session) -> No
     )
     assert mastodon[reopened.id].text.startswith("Hill Top Swim is open again.")
     assert mastodon[updated.id].text.startswith(
-        "Maple Speech Clinic has new details on the Local Offer: email address and costs."
+        "Maple Speech Clinic on the Local Offer: email now b@x.org (was a@x.org), "
+        "and other details."
     )
     assert mastodon[removed.id].text.startswith(
         "Oak Tree Sensory Room has closed or is no longer on the Local Offer."

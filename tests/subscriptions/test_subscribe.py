@@ -102,7 +102,14 @@ def test_confirm_link_shows_a_button_and_only_the_post_confirms(client, mail_sin
         assert sub.consents[0].confirmed_at is not None
     again = client.post(path, data={"csrf_token": csrf_from(page.get_data(as_text=True))})
     assert again.status_code == 200 and "already confirmed" in again.get_data(as_text=True)
-    assert len(mail_sink.messages) == 1  # confirming sends nothing else
+    # Confirming sends one welcome email with the choices read back; confirming again
+    # sends nothing more.
+    assert len(mail_sink.messages) == 2
+    welcome = mail_sink.messages[1].message
+    assert welcome["Subject"] == "You are signed up for Example Council Local Offer emails"
+    text = welcome.get_body(("plain",)).get_content()
+    assert "- How often:" in text and "/subscriptions/manage/" in text
+    assert "/subscriptions/unsubscribe/" in text
 
 
 def test_answer_is_the_same_for_new_pending_and_active_addresses(client, mail_sink):
