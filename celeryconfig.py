@@ -82,4 +82,6 @@ beat_schedule = {
     # Social posts are rows with publish_at, polled here; never far-future ETAs.
     "social-publish-due": {"task": "publisher.social.publish_due", "schedule": 60.0},
     "social-sweep": {"task": "publisher.social.sweep", "schedule": 300.0},
+    # voice (issue 14): urgent bulletins left unsent (a lost message, a dead worker).
+    "bulletins-sweep": {"task": "publisher.newsletters.sweep_bulletins", "schedule": 60.0},
 }

@@ -43,7 +43,11 @@ AUDIT_PAGE = 100
 def register(app: Flask) -> None:
     import os
 
-    from publisher.console import admin_social, queue  # noqa: F401 - adds their routes to bp
+    from publisher.console import (  # noqa: F401 - adds their routes to bp
+        admin_social,
+        bulletins,
+        queue,
+    )
 
     app.config.setdefault("CONSOLE_IDLE_MINUTES", int(os.environ.get("CONSOLE_IDLE_MINUTES", "30")))
     app.register_blueprint(bp)

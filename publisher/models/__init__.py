@@ -5,6 +5,13 @@ test fixtures rely on that).
 """
 
 from publisher.models.audit import AuditEvent
+from publisher.models.bulletins import (
+    Bulletin,
+    BulletinDelivery,
+    BulletinDeliveryStatus,
+    BulletinEdition,
+    BulletinState,
+)
 from publisher.models.changes import Change, ChangeKind
 from publisher.models.editions import (
     Delivery,
@@ -35,6 +42,11 @@ from publisher.models.users import Role, User
 __all__ = [
     "AppSetting",
     "AuditEvent",
+    "Bulletin",
+    "BulletinDelivery",
+    "BulletinDeliveryStatus",
+    "BulletinEdition",
+    "BulletinState",
     "Change",
     "ChangeKind",
     "ConsentRecord",

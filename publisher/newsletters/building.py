@@ -16,6 +16,7 @@ from sqlalchemy import exists, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from publisher.bulletins.editions import bulletin_items, record_bulletins
 from publisher.db import utcnow
 from publisher.models import (
     Change,
@@ -90,7 +91,9 @@ def build_edition(
             .order_by(Change.occurred_at, Change.id)
         )
     )
-    items = collapse(changes)
+    # Approved bulletins (issue 14) go first, once per frequency (BulletinEdition).
+    bulletins = bulletin_items(session, frequency, end)
+    items = [item for _, item in bulletins] + collapse(changes)
     if not items and frequency_rule(frequency).only_with_news:
         # Such an edition (immediate) is made only when there is news; the next one
         # starts where the last one that was made ended.
@@ -115,6 +118,7 @@ def build_edition(
                         for c in changes
                     ],
                 )
+            record_bulletins(session, edition.id, frequency, [b for b, _ in bulletins])
     except IntegrityError:
         session.rollback()
         return BuildResult(None, "taken")
@@ -143,6 +147,8 @@ def _write_deliveries(
             Subscriber.categories,
             Subscriber.localities,
             Subscriber.paid_opt_in,
+            Subscriber.follows,
+            Subscriber.topic_news,
         )
         .where(
             Subscriber.status == SubscriberStatus.ACTIVE,
@@ -157,13 +163,15 @@ def _write_deliveries(
     variants: dict[tuple[int, bool], int] = {}
     pending: list[dict[str, Any]] = []
     count = 0
-    for sub_id, ages, needs, categories, localities, paid in rows:
+    for sub_id, ages, needs, categories, localities, paid, follows, topic_news in rows:
         prefs = Preferences(
             age_bands=frozenset(ages or ()),
             needs=frozenset(needs or ()),
             categories=frozenset(categories or ()),
             localities=frozenset(localities or ()),
             paid_opt_in=bool(paid),
+            follows=frozenset(follows or ()),
+            topic_news=topic_news is not False,
         )
         if prefs not in by_prefs:
             bits = index.select(prefs)

@@ -23,6 +23,11 @@ class ItemIndex:
         self.base_without_paid = self._bits(Preferences())
         self.base_with_paid = self._bits(Preferences(paid_opt_in=True))
         self._values: dict[tuple[str, str], int] = {}
+        # Followed services (issue 14): bits by item key, never for stale items.
+        self._keys: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.get("key") is not None and not item.get("stale"):
+                self._keys[str(item["key"])] = self._keys.get(str(item["key"]), 0) | 1 << i
 
     def _bits(self, prefs: Preferences) -> int:
         bits = 0
@@ -35,12 +40,21 @@ class ItemIndex:
         key = (dimension, value)
         found = self._values.get(key)
         if found is None:
-            found = self._bits(Preferences(paid_opt_in=True, **{dimension: frozenset({value})}))
+            one: dict[str, Any] = {dimension: frozenset({value})}
+            found = self._bits(Preferences(paid_opt_in=True, **one))
             self._values[key] = found
         return found
 
     def select(self, prefs: Preferences) -> int:
         """Bit set of the items ``prefs`` gets."""
+        followed = 0
+        for key in prefs.follows:
+            followed |= self._keys.get(key, 0)
+        if not prefs.topic_news:
+            return followed
+        return self._topic_bits(prefs) | followed
+
+    def _topic_bits(self, prefs: Preferences) -> int:
         bits = self.base_with_paid if prefs.paid_opt_in else self.base_without_paid
         for dimension in DIMENSIONS:
             wanted = getattr(prefs, dimension)

@@ -51,6 +51,10 @@ class Preferences:
     categories: frozenset[str] = frozenset()
     localities: frozenset[str] = frozenset()
     paid_opt_in: bool = False
+    # "Follow this service" (issue 14): item keys of single services this person follows,
+    # and whether they also want topic news (False: only what they follow).
+    follows: frozenset[str] = frozenset()
+    topic_news: bool = True
 
     @classmethod
     def of(cls, prefs: PreferenceLike) -> Preferences:
@@ -60,6 +64,8 @@ class Preferences:
             categories=frozenset(prefs.categories or ()),
             localities=frozenset(prefs.localities or ()),
             paid_opt_in=bool(prefs.paid_opt_in),
+            follows=frozenset(getattr(prefs, "follows", None) or ()),
+            topic_news=bool(getattr(prefs, "topic_news", True)),
         )
 
 
@@ -76,6 +82,11 @@ def _values(raw: Any) -> frozenset[str]:
 def matches(prefs: PreferenceLike, snapshot: Mapping[str, Any]) -> bool:
     """True when a change whose snapshot is ``snapshot`` belongs in this subscriber's email."""
     if snapshot.get("stale"):
+        return False
+    key = snapshot.get("key")
+    if key is not None and key in (getattr(prefs, "follows", None) or ()):
+        return True  # asked for by name: every change to it, paid or not
+    if not getattr(prefs, "topic_news", True):
         return False
     if snapshot.get("paid") and not prefs.paid_opt_in:
         return False
