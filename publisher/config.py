@@ -90,6 +90,38 @@ class Settings:
     logo_url: str = ""
     logo_alt: str = ""
     secret_key: str = field(repr=False, default="")
+    # --- voice (issue 14) ---
+    # Sites that may show the sign-up form in an iframe (CSP frame-ancestors), as
+    # origins: "https://localoffer.example.gov.uk". Empty: only our own pages.
+    embed_allowed_origins: tuple[str, ...] = ()
+    # Feedback reporters' contact addresses are deleted after this many days, unless an
+    # officer marks one as needed for a reply.
+    feedback_keep_days: int = 28
+    # --- end voice
+
+
+def parse_origins(raw: str) -> tuple[str, ...]:
+    """EMBED_ALLOWED_ORIGINS: comma-separated http(s) origins, checked (no paths, no
+    wildcards beyond what CSP allows in a host: none here, so each is exact)."""
+    from urllib.parse import urlsplit
+
+    out = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        parts = urlsplit(part)
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or parts.path not in {"", "/"}
+        ):
+            raise ValueError(
+                f"EMBED_ALLOWED_ORIGINS: {part!r} is not an origin like https://www.example.gov.uk"
+            )
+        if parts.query or parts.fragment or parts.username or ";" in part or " " in part:
+            raise ValueError(f"EMBED_ALLOWED_ORIGINS: {part!r} is not an origin")
+        out.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return tuple(dict.fromkeys(out))
 
 
 # A crawl renews its lease at most this often, between requests (publisher.ingest.lease).
@@ -194,6 +226,8 @@ def get_settings() -> Settings:
         logo_url=logo_url,
         logo_alt=logo_alt,
         secret_key=_str("SECRET_KEY", ""),
+        embed_allowed_origins=parse_origins(_str("EMBED_ALLOWED_ORIGINS", "")),
+        feedback_keep_days=max(1, _int("FEEDBACK_KEEP_DAYS", 28)),
     )
 
 

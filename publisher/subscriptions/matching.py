@@ -65,7 +65,8 @@ class Preferences:
             localities=frozenset(prefs.localities or ()),
             paid_opt_in=bool(prefs.paid_opt_in),
             follows=frozenset(getattr(prefs, "follows", None) or ()),
-            topic_news=bool(getattr(prefs, "topic_news", True)),
+            # None on a row not yet stored: the column's default (True) applies.
+            topic_news=getattr(prefs, "topic_news", True) is not False,
         )
 
 
@@ -86,7 +87,7 @@ def matches(prefs: PreferenceLike, snapshot: Mapping[str, Any]) -> bool:
     key = snapshot.get("key")
     if key is not None and key in (getattr(prefs, "follows", None) or ()):
         return True  # asked for by name: every change to it, paid or not
-    if not getattr(prefs, "topic_news", True):
+    if getattr(prefs, "topic_news", True) is False:
         return False
     if snapshot.get("paid") and not prefs.paid_opt_in:
         return False

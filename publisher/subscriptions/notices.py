@@ -58,10 +58,15 @@ def compose(session: Session, notice: Notice) -> Rendered | None:
         return None
     if notice.kind is NoticeKind.CONFIRM:
         record = session.get(ConsentRecord, notice.consent_id) if notice.consent_id else None
+        # A follow from someone already subscribed is confirmed like a new sign-up.
+        follow = record is not None and bool((record.preferences or {}).get("follow"))
         if (
             record is None
             or record.confirmed_at is not None
-            or subscriber.status is not SubscriberStatus.PENDING
+            or not (
+                subscriber.status is SubscriberStatus.PENDING
+                or (follow and subscriber.status is SubscriberStatus.ACTIVE)
+            )
         ):
             return None
         return render(

@@ -44,6 +44,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     for blueprint in (health.bp, subscribe.bp, newsletters.bp, feed_views.bp, public.bp):
         app.register_blueprint(blueprint)
+    from publisher.web import voice  # issue 14: bulletins, follow, embed, feedback
+
+    voice.register(app)
     console.register(app)
     if os.environ.get("PUBLISHER_DEMO"):
         from publisher.web import demo
@@ -70,7 +73,10 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     def _security_headers(response: Any) -> Any:
         response.headers.setdefault("X-Content-Type-Options", "nosniff")
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-        response.headers.setdefault("X-Frame-Options", "DENY")
+        # Pages that say who may frame them (CSP frame-ancestors: the embeddable sign-up
+        # form) leave X-Frame-Options out; every other page may not be framed at all.
+        if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
+            response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 
     return app
