@@ -102,7 +102,8 @@ def test_write_approve_and_edition_carries_it_once(
         sent_to.extend(ids)
         sending.send_batch(edition_id, ids)
 
-    clock.set(now + dt.timedelta(seconds=5))
+    now = dt.datetime.now(dt.UTC)  # after the approval, however long that took
+    clock.set(now + dt.timedelta(seconds=1))
     result = editions.run_edition(Frequency.WEEKLY, send_here, close_now=True)
     sending.reset_process_state()
     assert result.reason == "built"
