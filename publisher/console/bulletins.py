@@ -15,6 +15,7 @@ from sqlalchemy import select
 from publisher.bulletins import urgent, workflow
 from publisher.bulletins.audience import describe
 from publisher.bulletins.body import MAX_SOURCE, MAX_TITLE
+from publisher.bulletins.feeds import mark_feeds_stale
 from publisher.bulletins.posts import draft_for_bulletin
 from publisher.console.auth import Refused, requires
 from publisher.console.blueprint import bp, found_or_404, undo_changes
@@ -24,6 +25,7 @@ from publisher.social.errors import NotAllowed, SocialError
 from publisher.subscriptions.matching import DIMENSIONS
 from publisher.subscriptions.preferences import FIELD_NAMES, vocabulary
 from publisher.tasks.bulletins import send_urgent_bulletin
+from publisher.tasks.feeds import rebuild_feeds
 from publisher.tasks.queueing import send_after_commit
 
 STATES = [
@@ -95,6 +97,12 @@ def _page(b: Bulletin | None, errors: dict[str, str] | None = None, status: int 
         max_title=MAX_TITLE,
         max_body=MAX_SOURCE,
     ), status
+
+
+def _feeds_changed() -> None:
+    """The feeds carry approved bulletins: have them rebuilt once this request commits."""
+    mark_feeds_stale(g.db)
+    send_after_commit(g.db, rebuild_feeds)
 
 
 @bp.get("/bulletins")
@@ -185,6 +193,7 @@ def bulletin_approve(bulletin_id: int) -> Any:
         undo_changes()
         flash(str(exc), "error")
         return redirect(url_for("console.bulletin_page", bulletin_id=bulletin_id), code=303)
+    _feeds_changed()
     if now:
         send_after_commit(g.db, send_urgent_bulletin, b.id)
         flash("Approved. It is being emailed now to everyone it matches.", "success")
@@ -207,6 +216,7 @@ def bulletin_withdraw(bulletin_id: int) -> Any:
         undo_changes()
         flash(str(exc), "error")
         return redirect(url_for("console.bulletin_page", bulletin_id=bulletin_id), code=303)
+    _feeds_changed()
     flash("Withdrawn. It will not go in any more emails.", "success")
     return redirect(url_for("console.bulletin_page", bulletin_id=b.id), code=303)
 

@@ -185,3 +185,34 @@ def test_approval_makes_social_drafts_and_withdrawal_stops_editions(
         from publisher.bulletins.editions import bulletin_items
 
         assert bulletin_items(s, Frequency.WEEKLY, dt.datetime.now(dt.UTC)) == []
+
+
+def test_approved_bulletin_is_a_feed_item_in_matching_topic_feeds(
+    db: Any, sign_in: Any, session: Session, app: Any
+) -> None:
+    from publisher.feeds import service
+
+    src = source(session)
+    change(session, src, "a", "Riverside Youth Club", minimum_age=16, maximum_age=25)
+    session.commit()
+    service.rebuild_feeds()
+    client = app.test_client()
+    before = client.get("/feeds/changes.atom")
+    editor, approver = sign_in("editor"), sign_in("approver")
+    _write(editor, age_bands=["16-25"], link="https://consult.example.gov.uk/short-breaks")
+    b = _only_bulletin(session)
+    approver.post(
+        f"/console/bulletins/{b.id}/approve",
+        {"action": "approve"},
+        page=f"/console/bulletins/{b.id}",
+    )
+    service.rebuild_feeds()  # what the task queued after the approval does
+    everything = client.get("/feeds/changes.atom")
+    assert everything.headers["ETag"] != before.headers["ETag"]
+    assert b"From the Local Offer team: Have your say on short breaks" in everything.data
+    assert f"bulletin-{b.id}".encode() in everything.data
+    assert b"alert" not in everything.data
+    assert b"Have your say" in client.get("/feeds/changes.json?age=16-25").data
+    assert b"Have your say" not in client.get("/feeds/changes.rss?age=0-5").data
+    # Every category: the bulletin named none.
+    assert b"Have your say" in client.get("/feeds/changes.rss?category=health").data
