@@ -43,11 +43,8 @@ AUDIT_PAGE = 100
 def register(app: Flask) -> None:
     import os
 
-    from publisher.console import (  # noqa: F401 - adds their routes to bp
-        admin_social,
-        bulletins,
-        queue,
-    )
+    # Each adds its routes to bp (bulletins and feedback: issue 14).
+    from publisher.console import admin_social, bulletins, feedback, queue  # noqa: F401
 
     app.config.setdefault("CONSOLE_IDLE_MINUTES", int(os.environ.get("CONSOLE_IDLE_MINUTES", "30")))
     app.register_blueprint(bp)

@@ -22,6 +22,7 @@ from publisher.models.editions import (
     EditionVariant,
 )
 from publisher.models.entries import Entry, QuarantinedRecord
+from publisher.models.feedback import Feedback, FeedbackState
 from publisher.models.feeds import FeedDocument
 from publisher.models.logins import LoginAttempt
 from publisher.models.settings import AppSetting
@@ -63,6 +64,8 @@ __all__ = [
     "EndReason",
     "Entry",
     "FeedDocument",
+    "Feedback",
+    "FeedbackState",
     "Frequency",
     "LoginAttempt",
     "Platform",

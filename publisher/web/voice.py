@@ -6,7 +6,7 @@ from flask import Flask
 
 
 def register(app: Flask) -> None:
-    from publisher.web import bulletins, embed, follow
+    from publisher.web import bulletins, embed, feedback, follow
 
-    for blueprint in (embed.bp, follow.bp, bulletins.bp):
+    for blueprint in (embed.bp, follow.bp, bulletins.bp, feedback.bp):
         app.register_blueprint(blueprint)
