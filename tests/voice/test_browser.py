@@ -203,3 +203,47 @@ def _host_lazy(holder: dict[str, str]) -> Flask:
 
     holder.setdefault("_n", "0")
     return host
+
+
+def test_feedback_sent_answered_and_published(
+    browser: Any, live_app: Any, session: Any, officers: Any, redis_prefix: str, monkeypatch: Any
+) -> None:
+    monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
+    reset_settings()
+    server = live_app(create_app({"TESTING": True, "SUBSCRIPTIONS_KEY_PREFIX": redis_prefix}))
+    context = browser.new_context()
+    page = context.new_page()
+    try:
+        page.goto(f"{server.url}/you-said-we-did/tell-us")
+        check_both_widths(page)
+        page.get_by_role("button", name="Send your comment").click()
+        page.get_by_role("alert").wait_for()  # the error summary, focused
+        check_both_widths(page)
+        page.get_by_label("Something is missing").check()
+        page.get_by_label("Your comment").fill("I could not find anything for 16 to 25.")
+        page.get_by_label("You can publish my words").check()
+        page.get_by_role("button", name="Send your comment").click()
+        page.get_by_role("heading", name="Thank you for your comment").wait_for()
+        assert_accessible(page)
+
+        sign_in(page, server.url, "approver@council.example")
+        page.get_by_role("link", name="You said, we did").click()
+        check_both_widths(page)
+        page.get_by_role("link", name=re.compile("I could not find anything")).click()
+        check_both_widths(page)
+        page.get_by_label("We said (the council's answer)").fill(
+            "You were right. It was hard to find."
+        )
+        page.get_by_label("We did (what changed)").fill("We made a 16 to 25 page.")
+        page.get_by_role("button", name="Save answer").click()
+        page.get_by_role("button", name="Publish on the You said, we did page").click()
+        page.get_by_text("Published on the You said, we did page.").wait_for()
+        check_both_widths(page)
+
+        page.goto(f"{server.url}/you-said-we-did/")
+        check_both_widths(page)
+        assert_landmarks(page)
+        assert page.get_by_text("We made a 16 to 25 page.").count() == 1
+        assert page.get_by_text("I could not find anything for 16 to 25.").count() == 1
+    finally:
+        context.close()
