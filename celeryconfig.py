@@ -84,6 +84,8 @@ beat_schedule = {
     "social-sweep": {"task": "publisher.social.sweep", "schedule": 300.0},
     # voice (issue 14): urgent bulletins left unsent (a lost message, a dead worker).
     "bulletins-sweep": {"task": "publisher.newsletters.sweep_bulletins", "schedule": 60.0},
+    # voice (issue 14): spotlight drafts when an account has nothing queued.
+    "social-spotlights": {"task": "publisher.social.draft_spotlights", "schedule": 3600.0},
     # voice (issue 14): feedback reporters' addresses go after FEEDBACK_KEEP_DAYS.
     "feedback-erase-contacts": {
         "task": "publisher.feedback.erase_old_contacts",

@@ -36,3 +36,13 @@ def publish_due() -> dict[str, int]:
     """Beat, every minute: publish due posts. Failures are recorded on each post (with its
     own backoff), so the task itself never retries: the next minute's run picks up."""
     return publishing.publish_due()
+
+
+@app.task(name="publisher.social.draft_spotlights", ignore_result=True)
+def draft_spotlights() -> int:
+    """Beat, hourly (issue 14): spotlight drafts for accounts with nothing queued."""
+    from publisher.db import session_scope
+    from publisher.social.spotlights import draft_spotlights as draft
+
+    with session_scope() as session:
+        return len(draft(session))
