@@ -18,12 +18,14 @@ from typing import Any
 from sqlalchemy import exists, insert, select
 from sqlalchemy.orm import Session
 
+from publisher import app_settings
 from publisher.bulletins.audience import for_matching
 from publisher.bulletins.body import summary
 from publisher.config import get_settings
 from publisher.models import Bulletin, BulletinEdition, BulletinState, Frequency
 
 GROUP = "bulletin"
+DID_YOU_KNOW = "didyouknow"
 
 
 def public_url(bulletin_id: int) -> str:
@@ -57,8 +59,10 @@ def as_item(b: Bulletin) -> dict[str, Any]:
 
 def bulletin_items(
     session: Session, frequency: Frequency, end: dt.datetime
-) -> list[tuple[int, dict[str, Any]]]:
-    """Approved bulletins not yet in an edition of ``frequency``, oldest first."""
+) -> list[tuple[int | None, dict[str, Any]]]:
+    """Approved bulletins not yet in an edition of ``frequency``, oldest first (id, item);
+    and for monthly editions, when the console setting is on, one "Did you know?" item
+    (id None) that never makes an email on its own."""
     taken = exists().where(
         (BulletinEdition.bulletin_id == Bulletin.id) & (BulletinEdition.frequency == frequency)
     )
@@ -72,12 +76,54 @@ def bulletin_items(
         )
         .order_by(Bulletin.approved_at, Bulletin.id)
     )
-    return [(b.id, as_item(b)) for b in rows]
+    found: list[tuple[int | None, dict[str, Any]]] = [(b.id, as_item(b)) for b in rows]
+    if frequency is Frequency.MONTHLY and app_settings.get(session, "newsletters.did_you_know"):
+        item = did_you_know(session, end)
+        if item is not None:
+            found.append((None, item))
+    return found
+
+
+def did_you_know(session: Session, end: dt.datetime) -> dict[str, Any] | None:
+    """One existing service, chosen as spotlights are (publisher.social.spotlights)."""
+    from publisher.changes import snapshot_of
+    from publisher.newsletters.items import _ages
+    from publisher.social.spotlights import choose
+    from publisher.subscriptions.follows import follow_url
+
+    chosen = choose(session, end)
+    if chosen is None:
+        return None
+    entry, source, _band = chosen
+    snap = snapshot_of(entry, source)
+    short = summary(str(snap.get("summary") or ""), 300)
+    return {
+        "key": f"{source.name}:{entry.entry_id}",
+        "group": DID_YOU_KNOW,
+        "extra": True,  # never the only thing in someone's email
+        "change_id": None,
+        "name": entry.name,
+        "summary": short,
+        "summary_text": textwrap.fill(short, 72) if short else "",
+        "page_url": snap.get("page_url") or snap.get("url") or "",
+        "organisation": entry.organisation or "",
+        "ages": _ages(snap),
+        "changed": [],
+        "paid": bool(entry.paid),
+        "adulthood": False,
+        "stale": False,
+        "follow_url": follow_url(source.name, entry.entry_id),
+        "age_bands": list(entry.age_bands or []),
+        "needs": list(entry.needs or []),
+        "categories": list(entry.categories or []),
+        "localities": list(entry.localities or []),
+    }
 
 
 def record_bulletins(
-    session: Session, edition_id: int, frequency: Frequency, bulletin_ids: list[int]
+    session: Session, edition_id: int, frequency: Frequency, ids: list[int | None]
 ) -> None:
+    bulletin_ids = [b for b in ids if b is not None]
     if bulletin_ids:
         session.execute(
             insert(BulletinEdition),

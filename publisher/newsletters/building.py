@@ -175,7 +175,7 @@ def _write_deliveries(
         )
         if prefs not in by_prefs:
             bits = index.select(prefs)
-            if not bits:
+            if not bits & index.counted:
                 by_prefs[prefs] = None  # nothing for them: nobody gets an empty email
             else:
                 key = (bits, ADULTHOOD_BAND in prefs.age_bands)

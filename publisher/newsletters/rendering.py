@@ -31,7 +31,9 @@ MANAGE = "@@LOP_MANAGE_URL@@"
 UNSUBSCRIBE = "@@LOP_UNSUBSCRIBE_URL@@"
 HOLES = (MANAGE, UNSUBSCRIBE)
 BULLETIN = "bulletin"  # written by the council (publisher.bulletins), always first
+DID_YOU_KNOW = "didyouknow"  # one existing service in monthly emails, always last
 HEADINGS = {
+    DID_YOU_KNOW: "Did you know?",
     BULLETIN: "From the Local Offer team",
     "adulthood": "16-25: preparing for adulthood",
     NEW: "New services",
@@ -148,6 +150,7 @@ def sections_for(
         NEW: [],
         CHANGED: [],
         REMOVED: [],
+        DID_YOU_KNOW: [],
     }
     for position, item in enumerate(items):
         if adulthood_section and item.get("adulthood") and item["group"] != REMOVED:
@@ -156,7 +159,7 @@ def sections_for(
             groups[item["group"]].append((position, item))
     sections = []
     shown = 0
-    for kind in (BULLETIN, "adulthood", NEW, CHANGED, REMOVED):
+    for kind in (BULLETIN, "adulthood", NEW, CHANGED, REMOVED, DID_YOU_KNOW):
         chosen = groups[kind][: max(0, limit - shown)]
         shown += len(chosen)
         if chosen:

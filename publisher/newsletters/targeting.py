@@ -23,6 +23,11 @@ class ItemIndex:
         self.base_without_paid = self._bits(Preferences())
         self.base_with_paid = self._bits(Preferences(paid_opt_in=True))
         self._values: dict[tuple[str, str], int] = {}
+        # Items that never make an email on their own ("Did you know?", issue 14).
+        self.counted = 0
+        for i, item in enumerate(items):
+            if not item.get("extra"):
+                self.counted |= 1 << i
         # Followed services (issue 14): bits by item key, never for stale items.
         self._keys: dict[str, int] = {}
         for i, item in enumerate(items):

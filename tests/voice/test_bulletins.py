@@ -216,3 +216,40 @@ def test_approved_bulletin_is_a_feed_item_in_matching_topic_feeds(
     assert b"Have your say" not in client.get("/feeds/changes.rss?age=0-5").data
     # Every category: the bulletin named none.
     assert b"Have your say" in client.get("/feeds/changes.rss?category=health").data
+
+
+def test_monthly_did_you_know_section_never_sends_an_email_alone(
+    db: Any, session: Session, mail_sink: MailSink, clock: Clock
+) -> None:
+    from tests.factories import make_entry
+
+    now = dt.datetime.now(dt.UTC)
+    src = source(session)
+    make_entry(session, src, "old", "Sensory Garden", minimum_age=0, maximum_age=11)
+    change(
+        session,
+        src,
+        "a",
+        "Riverside Youth Club",
+        at=now - dt.timedelta(hours=1),
+        minimum_age=16,
+        maximum_age=25,
+    )
+    subscriber(session, "all@example.org", frequency=Frequency.MONTHLY)
+    subscriber(session, "little@example.org", age_bands=["0-5"], frequency=Frequency.MONTHLY)
+    app_settings.save(session, None, {"newsletters.did_you_know": True})
+    session.commit()
+    clock.set(now + dt.timedelta(seconds=1))
+
+    def send_here(edition_id: int, ids: list[int]) -> None:
+        sending.send_batch(edition_id, ids)
+
+    result = editions.run_edition(Frequency.MONTHLY, send_here, close_now=True)
+    # The 0-5 subscriber would match the Did you know? entry, but it is not news alone.
+    assert result.recipients == 1
+    [message] = mail_sink.messages
+    text, _ = parts(parse(message.data))
+    assert message.rcpt_tos == ["all@example.org"]
+    assert text.index("Riverside Youth Club") < text.index("Did you know?")
+    assert text.index("Did you know?") < text.index("Sensory Garden")
+    assert "Follow this service:" in text
