@@ -22,10 +22,20 @@ from publisher import app_settings
 from publisher.bulletins.audience import for_matching
 from publisher.bulletins.body import summary
 from publisher.config import get_settings
-from publisher.models import Bulletin, BulletinEdition, BulletinState, Frequency
+from publisher.models import (
+    Bulletin,
+    BulletinEdition,
+    BulletinState,
+    Feedback,
+    FeedbackEdition,
+    FeedbackState,
+    Frequency,
+)
 
 GROUP = "bulletin"
 DID_YOU_KNOW = "didyouknow"
+YOU_SAID_WE_DID = "yswd"
+ANSWERS_LOOKBACK = dt.timedelta(days=45)
 
 
 def public_url(bulletin_id: int) -> str:
@@ -59,10 +69,11 @@ def as_item(b: Bulletin) -> dict[str, Any]:
 
 def bulletin_items(
     session: Session, frequency: Frequency, end: dt.datetime
-) -> list[tuple[int | None, dict[str, Any]]]:
-    """Approved bulletins not yet in an edition of ``frequency``, oldest first (id, item);
-    and for monthly editions, when the console setting is on, one "Did you know?" item
-    (id None) that never makes an email on its own."""
+) -> list[tuple[str | None, dict[str, Any]]]:
+    """(ledger key, item) pairs, in this order: approved bulletins not yet in an edition of
+    ``frequency`` ("b:<id>"); "You said, we did" answers published since, for those who
+    asked for them ("f:<id>"); and for monthly editions, when the console setting is on,
+    one "Did you know?" item (None) that never makes an email on its own."""
     taken = exists().where(
         (BulletinEdition.bulletin_id == Bulletin.id) & (BulletinEdition.frequency == frequency)
     )
@@ -76,7 +87,8 @@ def bulletin_items(
         )
         .order_by(Bulletin.approved_at, Bulletin.id)
     )
-    found: list[tuple[int | None, dict[str, Any]]] = [(b.id, as_item(b)) for b in rows]
+    found: list[tuple[str | None, dict[str, Any]]] = [(f"b:{b.id}", as_item(b)) for b in rows]
+    found.extend(_answers(session, frequency, end))
     if frequency is Frequency.MONTHLY and app_settings.get(session, "newsletters.did_you_know"):
         item = did_you_know(session, end)
         if item is not None:
@@ -120,10 +132,79 @@ def did_you_know(session: Session, end: dt.datetime) -> dict[str, Any] | None:
     }
 
 
+def _answers(
+    session: Session, frequency: Frequency, end: dt.datetime
+) -> list[tuple[str | None, dict[str, Any]]]:
+    from publisher.feedback.service import TOPICS, said
+
+    taken = exists().where(
+        (FeedbackEdition.feedback_id == Feedback.id) & (FeedbackEdition.frequency == frequency)
+    )
+    rows = session.scalars(
+        select(Feedback)
+        .where(
+            Feedback.state == FeedbackState.PUBLISHED,
+            Feedback.published_at < end,
+            # A frequency's first edition does not carry the whole history.
+            Feedback.published_at >= end - ANSWERS_LOOKBACK,
+            ~taken,
+        )
+        .order_by(Feedback.published_at, Feedback.id)
+    )
+    out: list[tuple[str | None, dict[str, Any]]] = []
+    for f in rows:
+        words = " ".join(
+            part
+            for part in (
+                f"You said: {said(f)}" if said(f) else "",
+                f"We said: {f.response}",
+                f"We did: {f.action}" if f.action else "",
+            )
+            if part
+        )
+        out.append(
+            (
+                f"f:{f.id}",
+                {
+                    "key": f"feedback:{f.id}",
+                    "group": YOU_SAID_WE_DID,
+                    "optin": "you_said_we_did",
+                    "change_id": None,
+                    "name": TOPICS.get(f.topic, f.topic),
+                    "summary": words,
+                    "summary_text": textwrap.fill(words, 72),
+                    "page_url": f"{get_settings().public_base_url}/you-said-we-did/#comment-{f.id}",
+                    "organisation": "",
+                    "ages": "",
+                    "changed": [],
+                    "paid": False,
+                    "adulthood": False,
+                    "stale": False,
+                    "age_bands": [],
+                    "needs": [],
+                    "categories": [],
+                    "localities": [],
+                },
+            )
+        )
+    return out
+
+
 def record_bulletins(
-    session: Session, edition_id: int, frequency: Frequency, ids: list[int | None]
+    session: Session, edition_id: int, frequency: Frequency, keys: list[str | None]
 ) -> None:
-    bulletin_ids = [b for b in ids if b is not None]
+    """Record what the edition carried, in its transaction (the unique keys stop a second
+    edition of the frequency carrying it again)."""
+    answer_ids = [int(k[2:]) for k in keys if k and k.startswith("f:")]
+    if answer_ids:
+        session.execute(
+            insert(FeedbackEdition),
+            [
+                {"feedback_id": f, "frequency": frequency, "edition_id": edition_id}
+                for f in answer_ids
+            ],
+        )
+    bulletin_ids = [int(k[2:]) for k in keys if k and k.startswith("b:")]
     if bulletin_ids:
         session.execute(
             insert(BulletinEdition),

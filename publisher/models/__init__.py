@@ -22,7 +22,7 @@ from publisher.models.editions import (
     EditionVariant,
 )
 from publisher.models.entries import Entry, QuarantinedRecord
-from publisher.models.feedback import Feedback, FeedbackState
+from publisher.models.feedback import Feedback, FeedbackEdition, FeedbackState
 from publisher.models.feeds import FeedDocument
 from publisher.models.logins import LoginAttempt
 from publisher.models.settings import AppSetting
@@ -65,6 +65,7 @@ __all__ = [
     "Entry",
     "FeedDocument",
     "Feedback",
+    "FeedbackEdition",
     "FeedbackState",
     "Frequency",
     "LoginAttempt",

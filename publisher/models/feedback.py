@@ -11,11 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, ForeignKey, Index, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from publisher.db import Base, UTCDateTime, utcnow
 from publisher.models.enums import value_enum
+from publisher.models.subscribers import Frequency
 
 
 class FeedbackState(enum.Enum):
@@ -49,10 +50,22 @@ class Feedback(Base):
     response: Mapped[str | None] = mapped_column(Text)  # "We said"
     action: Mapped[str | None] = mapped_column(Text)  # "We did"
     responded_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    responded_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
-    )
+    responded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     published_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    published_by_id: Mapped[int | None] = mapped_column(
-        ForeignKey("users.id", ondelete="SET NULL")
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+
+
+class FeedbackEdition(Base):
+    """Which edition of a frequency carried a published answer: once per frequency."""
+
+    __tablename__ = "feedback_editions"
+    __table_args__ = (
+        UniqueConstraint("feedback_id", "frequency", name="uq_feedback_editions_frequency"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    feedback_id: Mapped[int] = mapped_column(ForeignKey("feedback.id", ondelete="CASCADE"))
+    frequency: Mapped[Frequency] = mapped_column(value_enum(Frequency, 16))
+    edition_id: Mapped[int] = mapped_column(
+        ForeignKey("editions.id", ondelete="CASCADE"), index=True
     )

@@ -97,6 +97,8 @@ class Subscriber(Base):
     # asked only for those (a follow from a service page), not for topic news too.
     follows: Mapped[list[str]] = mapped_column(JSONType, default=list)
     topic_news: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "You said, we did" answers in their editions, if they asked for them.
+    you_said_we_did: Mapped[bool] = mapped_column(Boolean, default=False)
     # --- end voice
 
     consents: Mapped[list[ConsentRecord]] = relationship(

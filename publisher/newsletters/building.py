@@ -149,6 +149,7 @@ def _write_deliveries(
             Subscriber.paid_opt_in,
             Subscriber.follows,
             Subscriber.topic_news,
+            Subscriber.you_said_we_did,
         )
         .where(
             Subscriber.status == SubscriberStatus.ACTIVE,
@@ -163,7 +164,7 @@ def _write_deliveries(
     variants: dict[tuple[int, bool], int] = {}
     pending: list[dict[str, Any]] = []
     count = 0
-    for sub_id, ages, needs, categories, localities, paid, follows, topic_news in rows:
+    for sub_id, ages, needs, categories, localities, paid, follows, topic_news, heard in rows:
         prefs = Preferences(
             age_bands=frozenset(ages or ()),
             needs=frozenset(needs or ()),
@@ -172,6 +173,7 @@ def _write_deliveries(
             paid_opt_in=bool(paid),
             follows=frozenset(follows or ()),
             topic_news=topic_news is not False,
+            you_said_we_did=bool(heard),
         )
         if prefs not in by_prefs:
             bits = index.select(prefs)

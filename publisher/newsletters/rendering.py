@@ -32,7 +32,9 @@ UNSUBSCRIBE = "@@LOP_UNSUBSCRIBE_URL@@"
 HOLES = (MANAGE, UNSUBSCRIBE)
 BULLETIN = "bulletin"  # written by the council (publisher.bulletins), always first
 DID_YOU_KNOW = "didyouknow"  # one existing service in monthly emails, always last
+YOU_SAID_WE_DID = "yswd"  # families' comments and the council's answers, if asked for
 HEADINGS = {
+    YOU_SAID_WE_DID: "You said, we did",
     DID_YOU_KNOW: "Did you know?",
     BULLETIN: "From the Local Offer team",
     "adulthood": "16-25: preparing for adulthood",
@@ -150,6 +152,7 @@ def sections_for(
         NEW: [],
         CHANGED: [],
         REMOVED: [],
+        YOU_SAID_WE_DID: [],
         DID_YOU_KNOW: [],
     }
     for position, item in enumerate(items):
@@ -159,7 +162,7 @@ def sections_for(
             groups[item["group"]].append((position, item))
     sections = []
     shown = 0
-    for kind in (BULLETIN, "adulthood", NEW, CHANGED, REMOVED, DID_YOU_KNOW):
+    for kind in (BULLETIN, "adulthood", NEW, CHANGED, REMOVED, YOU_SAID_WE_DID, DID_YOU_KNOW):
         chosen = groups[kind][: max(0, limit - shown)]
         shown += len(chosen)
         if chosen:

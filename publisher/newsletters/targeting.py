@@ -23,6 +23,11 @@ class ItemIndex:
         self.base_without_paid = self._bits(Preferences())
         self.base_with_paid = self._bits(Preferences(paid_opt_in=True))
         self._values: dict[tuple[str, str], int] = {}
+        # "You said, we did" items go to those who asked for them, whatever their topics.
+        self.you_said_we_did = 0
+        for i, item in enumerate(items):
+            if item.get("optin") == "you_said_we_did":
+                self.you_said_we_did |= 1 << i
         # Items that never make an email on their own ("Did you know?", issue 14).
         self.counted = 0
         for i, item in enumerate(items):
@@ -57,7 +62,8 @@ class ItemIndex:
             followed |= self._keys.get(key, 0)
         if not prefs.topic_news:
             return followed
-        return self._topic_bits(prefs) | followed
+        asked = self.you_said_we_did if prefs.you_said_we_did else 0
+        return self._topic_bits(prefs) | followed | asked
 
     def _topic_bits(self, prefs: Preferences) -> int:
         bits = self.base_with_paid if prefs.paid_opt_in else self.base_without_paid

@@ -254,6 +254,7 @@ def erase(
     subscriber.categories = []
     subscriber.localities = []
     subscriber.paid_opt_in = False
+    subscriber.you_said_we_did = False
     subscriber.follows = []
     subscriber.erased_at = now
     # Any link still out there stops working.

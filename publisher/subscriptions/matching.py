@@ -55,6 +55,7 @@ class Preferences:
     # and whether they also want topic news (False: only what they follow).
     follows: frozenset[str] = frozenset()
     topic_news: bool = True
+    you_said_we_did: bool = False
 
     @classmethod
     def of(cls, prefs: PreferenceLike) -> Preferences:
@@ -67,6 +68,7 @@ class Preferences:
             follows=frozenset(getattr(prefs, "follows", None) or ()),
             # None on a row not yet stored: the column's default (True) applies.
             topic_news=getattr(prefs, "topic_news", True) is not False,
+            you_said_we_did=bool(getattr(prefs, "you_said_we_did", False)),
         )
 
 
@@ -89,6 +91,9 @@ def matches(prefs: PreferenceLike, snapshot: Mapping[str, Any]) -> bool:
         return True  # asked for by name: every change to it, paid or not
     if getattr(prefs, "topic_news", True) is False:
         return False
+    if snapshot.get("optin") == "you_said_we_did":
+        # Issue 14: only for those who asked for "You said, we did" answers.
+        return bool(getattr(prefs, "you_said_we_did", False))
     if snapshot.get("paid") and not prefs.paid_opt_in:
         return False
     for dimension in DIMENSIONS:

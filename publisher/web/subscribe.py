@@ -129,6 +129,7 @@ def _form_data() -> dict[str, Any]:
     data["frequency"] = request.form.get("frequency", "")
     data["format"] = request.form.get("format", "")
     data["paid_opt_in"] = request.form.get("paid_opt_in", "")
+    data["you_said_we_did"] = request.form.get("you_said_we_did", "")
     return data
 
 
@@ -226,7 +227,8 @@ def subscribe_api() -> Any:
         email = normalise_email(raw_email if isinstance(raw_email, str) else "")
     except InvalidAddress as exc:
         errors["email"] = str(exc)
-    unknown = sorted(set(body) - {"email", "frequency", "format", "paid_opt_in", *LIST_FIELDS})
+    known = {"email", "frequency", "format", "paid_opt_in", "you_said_we_did", *LIST_FIELDS}
+    unknown = sorted(set(body) - known)
     if unknown:
         errors["_"] = f"Unknown fields: {', '.join(unknown)}"
     choice: Choice | None = None

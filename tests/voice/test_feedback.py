@@ -179,3 +179,46 @@ def test_year_export_guards_against_formulas(db: Any, sign_in: Any, session: Ses
     assert b"You said, we did, " + str(now.year).encode() in printable.data
     assert sign_in("editor").get(f"/console/feedback/export.csv?year={now.year}").status_code == 403
     assert admin.get("/console/feedback/export.csv?year=abc").status_code == 303
+
+
+def test_published_answers_go_to_those_who_asked_once_per_frequency(
+    db: Any, session: Session, clock: Any, mail_sink: Any
+) -> None:
+    from publisher.models import Frequency
+    from publisher.newsletters import editions, sending
+    from publisher.subscriptions.preferences import Choice, parse_choice
+    from tests.newsletters.helpers import parse, parts, subscriber
+
+    choice = parse_choice({"you_said_we_did": "yes"})
+    assert choice.you_said_we_did and choice.as_json()["you_said_we_did"] is True
+    assert "you_said_we_did" not in Choice().as_json()  # older records look the same
+    asked = subscriber(session, "asked@example.org")
+    asked.you_said_we_did = True
+    subscriber(session, "not-asked@example.org")
+    now = utcnow()
+    session.add(
+        Feedback(
+            created_at=now,
+            topic="missing",
+            words="No 16-25 page.",
+            consent_to_publish=True,
+            state=FeedbackState.PUBLISHED,
+            response="You were right.",
+            action="We made one.",
+            published_at=now,
+        )
+    )
+    session.commit()
+    clock.set(now + dt.timedelta(seconds=1))
+
+    def send_here(edition_id: int, ids: list[int]) -> None:
+        sending.send_batch(edition_id, ids)
+
+    first = editions.run_edition(Frequency.WEEKLY, send_here, close_now=True)
+    clock.set(now + dt.timedelta(seconds=2))
+    again = editions.run_edition(Frequency.WEEKLY, send_here, close_now=True)
+    assert first.recipients == 1 and again.recipients == 0
+    [message] = mail_sink.messages
+    assert message.rcpt_tos == ["asked@example.org"]
+    text, _ = parts(parse(message.data))
+    assert "You said, we did" in text and "We did: We made one." in text
