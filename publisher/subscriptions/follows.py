@@ -123,3 +123,19 @@ def request_follow(
     from publisher.subscriptions.lifecycle import Notice, NoticeKind
 
     return Notice(NoticeKind.CONFIRM, subscriber.id, consent_id=record.id)
+
+
+def keep_only(subscriber: Subscriber, kept: list[str]) -> None:
+    """Stop following what the person unticked (never add: adding needs confirmation)."""
+    wanted = set(kept)
+    subscriber.follows = [k for k in subscriber.follows or [] if k in wanted]
+
+
+def shown(session: Session, subscriber: Subscriber) -> dict[str, object]:
+    """What the manage page shows about follows: each key with its service's name."""
+    followed = []
+    for key in subscriber.follows or []:
+        source, _, entry_id = key.partition(":")
+        entry = find_entry(session, source, entry_id)
+        followed.append({"key": key, "name": entry.name if entry else f"{entry_id} (gone)"})
+    return {"followed": followed, "topic_news": subscriber.topic_news is not False}

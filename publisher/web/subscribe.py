@@ -25,7 +25,7 @@ from sqlalchemy.exc import IntegrityError
 
 from publisher.db import session_scope
 from publisher.models import ConsentSource, EndReason, SubscriberStatus
-from publisher.subscriptions import consent, lifecycle, notices, tokens
+from publisher.subscriptions import consent, follows, lifecycle, notices, tokens
 from publisher.subscriptions.addresses import InvalidAddress, normalise_email
 from publisher.subscriptions.preferences import (
     Choice,
@@ -306,11 +306,15 @@ def manage(token: str) -> Any:
                 errors = exc.errors
             else:
                 lifecycle.update_choice(session, subscriber, choice, client_ip=request.remote_addr)
+                if request.form.get("follows_shown"):  # issue 14: the follows on this page
+                    follows.keep_only(subscriber, request.form.getlist("follows"))
+                    subscriber.topic_news = request.form.get("topic_news") == "yes"
                 values = choice.as_json()
                 saved = True
         context = _page_context(
             errors=errors, values=values, email=subscriber.email, token=token, saved=saved
         )
+        context.update(follows.shown(session, subscriber))
         status = 400 if errors else 200
     return render_template("web/subscribe/manage.html", **context), status
 

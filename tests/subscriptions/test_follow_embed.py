@@ -180,3 +180,32 @@ def test_bad_embed_origins_are_refused(monkeypatch: pytest.MonkeyPatch) -> None:
         with pytest.raises(ValueError, match="EMBED_ALLOWED_ORIGINS"):
             get_settings()
     reset_settings()
+
+
+def test_manage_page_lists_follows_and_stops_one(client: FlaskClient, mail_sink: MailSink) -> None:
+    _entry()
+    _follow(client, "/follow/demo/svc-1", "parent@example.org")
+    confirm = next(p for p in links_in(mail_sink.messages[-1].message) if "/confirm/" in p)
+    client.post(confirm, data={"csrf_token": csrf(client, confirm)})
+    with session_scope() as s:
+        from publisher.subscriptions import links
+
+        sub = s.scalars(select(Subscriber)).one()
+        manage = links.manage_url(sub).split("localoffer.example.gov.uk", 1)[1]
+    page = client.get(manage)
+    assert b"Services you follow" in page.data and b"Riverside Youth Club" in page.data
+    token = csrf(client, manage)
+    answer = client.post(
+        manage,
+        data={
+            "csrf_token": token,
+            "follows_shown": "yes",
+            "topic_news": "yes",
+            "frequency": "weekly",
+            "format": "html",
+        },
+    )
+    assert answer.status_code == 200
+    with session_scope() as s:
+        sub = s.scalars(select(Subscriber)).one()
+        assert sub.follows == [] and sub.topic_news is True
