@@ -183,4 +183,12 @@ def withdraw(session: Session, actor: User | None, b: Bulletin) -> Bulletin:
     b.withdrawn_at = utcnow()
     session.flush()
     record(session, actor, "bulletin.withdraw", "bulletin", b.id, before, view(b))
+    # Its social drafts still waiting go too (what was published stays).
+    from publisher.models import Post
+    from publisher.social.queue import PENDING
+    from publisher.social.queue import withdraw as withdraw_post
+
+    waiting = select(Post).where(Post.group_key == f"bulletin:{b.id}", Post.state.in_(PENDING))
+    for post in session.scalars(waiting).all():
+        withdraw_post(session, None, post, "Withdrawn: its bulletin was withdrawn.", system=True)
     return b

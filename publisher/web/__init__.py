@@ -75,7 +75,8 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         response.headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
         # Pages that say who may frame them (CSP frame-ancestors: the embeddable sign-up
         # form) leave X-Frame-Options out; every other page may not be framed at all.
-        if "frame-ancestors" not in response.headers.get("Content-Security-Policy", ""):
+        csp = response.headers.get("Content-Security-Policy", "")
+        if "frame-ancestors" not in csp or "frame-ancestors 'none'" in csp:
             response.headers.setdefault("X-Frame-Options", "DENY")
         return response
 

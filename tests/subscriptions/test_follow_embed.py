@@ -140,6 +140,7 @@ def test_embed_form_frame_ancestors_and_token(
     )
     assert "X-Frame-Options" not in page.headers
     assert client.get("/subscriptions/").headers["X-Frame-Options"] == "DENY"
+    assert client.get("/console/login").headers["X-Frame-Options"] == "DENY"
     token = EMBED_TOKEN.search(page.get_data(as_text=True))
     assert token
     # No token, or a POST from another site's page: refused, nobody stored.

@@ -181,6 +181,7 @@ def test_approval_makes_social_drafts_and_withdrawal_stops_editions(
     assert answer.status_code == 303
     session.expire_all()
     assert _only_bulletin(session).state is BulletinState.WITHDRAWN
+    assert session.scalars(select(Post)).one().state.value == "withdrawn"
     with session_scope() as s:
         from publisher.bulletins.editions import bulletin_items
 
