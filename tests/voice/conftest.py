@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 
 from publisher.newsletters import sending
-from tests.console.conftest import app, officers, session, sign_in  # noqa: F401
+from tests.console.conftest import account, app, draft, officers, session, sign_in  # noqa: F401
 from tests.mailsink import mail_sink  # noqa: F401
 
 

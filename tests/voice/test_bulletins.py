@@ -254,3 +254,22 @@ def test_monthly_did_you_know_section_never_sends_an_email_alone(
     assert text.index("Riverside Youth Club") < text.index("Did you know?")
     assert text.index("Did you know?") < text.index("Sensory Garden")
     assert "Follow this service:" in text
+
+
+def test_drafted_posts_get_plain_english_advice_too(sign_in: Any, draft: Post) -> None:
+    page = sign_in("editor").get(f"/console/posts/{draft.id}")
+    assert page.status_code == 200
+    assert b"Plain English check" in page.data and b"Reading age" in page.data
+
+
+def test_advice_names_jargon_and_never_blocks(sign_in: Any, session: Session) -> None:
+    editor = sign_in("editor")
+    advice = editor.post(
+        "/console/advice",
+        {"text": "Your EHCP provision was reviewed by the local authority."},
+        page="/console/bulletins/new",
+    ).get_json()
+    assert {j["word"] for j in advice["jargon"]} >= {"EHCP", "provision", "local authority"}
+    assert advice["passive"] == ["was reviewed"]
+    saved = _write(editor, body="Your EHCP provision was reviewed by the local authority.")
+    assert saved.status_code == 303  # advice only
