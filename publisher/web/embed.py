@@ -18,7 +18,6 @@ Local Offer site, and the snippet to paste there.
 
 from __future__ import annotations
 
-import json
 import secrets
 from typing import Any
 from urllib.parse import urlsplit
@@ -130,20 +129,7 @@ def embed_submit() -> Response:
 @bp.get("/embed.js")
 def embed_script() -> Response:
     """For the council's page: resize each sign-up iframe to the height it reports."""
-    origin = json.dumps(_own_origin())
-    script = (
-        "(function () {\n"
-        f"  var origin = {origin};\n"
-        '  window.addEventListener("message", function (e) {\n'
-        "    if (e.origin !== origin || !e.data) { return; }\n"
-        '    if (e.data.type !== "lop-embed-height") { return; }\n'
-        "    var height = Math.min(Math.max(Number(e.data.height) || 0, 200), 6000);\n"
-        '    document.querySelectorAll("iframe[data-lop-embed]").forEach(function (f) {\n'
-        '      if (f.contentWindow === e.source) { f.style.height = height + "px"; }\n'
-        "    });\n"
-        "  });\n"
-        "})();\n"
-    )
+    script = render_template("web/embed/embed.js", origin=_own_origin())
     response = Response(script, mimetype="text/javascript")
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
