@@ -94,4 +94,13 @@ beat_schedule: dict[str, dict[str, Any]] = {
     "reviews-daily": {"task": "publisher.reviews.run_daily", "schedule": 24 * 3600.0},
     # Open-data summaries: catches finished editions, posts and a day with no crawl.
     "insight-refresh": {"task": "publisher.insight.refresh", "schedule": 600.0},
+    # voice (issue 14): urgent bulletins left unsent (a lost message, a dead worker).
+    "bulletins-sweep": {"task": "publisher.newsletters.sweep_bulletins", "schedule": 60.0},
+    # voice (issue 14): spotlight drafts when an account has nothing queued.
+    "social-spotlights": {"task": "publisher.social.draft_spotlights", "schedule": 3600.0},
+    # voice (issue 14): feedback reporters' addresses go after FEEDBACK_KEEP_DAYS.
+    "feedback-erase-contacts": {
+        "task": "publisher.feedback.erase_old_contacts",
+        "schedule": 24 * 3600.0,
+    },
 }

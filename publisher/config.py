@@ -178,10 +178,38 @@ class Settings:
     # privacy pages. Required for the web app outside the demo (publisher.web).
     council_contact_email: str = ""
     council_contact_phone: str = ""
+    # Sites that may show the sign-up form in an iframe (CSP frame-ancestors), as
+    # origins: "https://localoffer.example.gov.uk". Empty: only our own pages (issue 14).
+    embed_allowed_origins: tuple[str, ...] = ()
+    # Feedback reporters' contact addresses are deleted after this many days, unless an
+    # officer marks one as needed for a reply.
+    feedback_keep_days: int = 28
     # Groups owned by one area each, read here with everything else.
     mail: MailSettings = field(kw_only=True)
     editions: EditionSettings = field(kw_only=True)
     web: WebSettings = field(kw_only=True)
+
+
+def parse_origins(raw: str) -> tuple[str, ...]:
+    """EMBED_ALLOWED_ORIGINS: comma-separated http(s) origins, checked (no paths, no
+    wildcards beyond what CSP allows in a host: none here, so each is exact)."""
+    out = []
+    for part in (p.strip() for p in raw.split(",")):
+        if not part:
+            continue
+        parts = urlsplit(part)
+        if (
+            parts.scheme not in {"http", "https"}
+            or not parts.hostname
+            or parts.path not in {"", "/"}
+        ):
+            raise ValueError(
+                f"EMBED_ALLOWED_ORIGINS: {part!r} is not an origin like https://www.example.gov.uk"
+            )
+        if parts.query or parts.fragment or parts.username or ";" in part or " " in part:
+            raise ValueError(f"EMBED_ALLOWED_ORIGINS: {part!r} is not an origin")
+        out.append(f"{parts.scheme}://{parts.netloc.lower()}")
+    return tuple(dict.fromkeys(out))
 
 
 # A crawl renews its lease at most this often, between requests (publisher.ingest.lease).
@@ -382,6 +410,8 @@ def get_settings() -> Settings:
         trust_provider_confirmations=_flag("TRUST_PROVIDER_CONFIRMATIONS", False),
         council_contact_email=check_contact_email(_str("COUNCIL_CONTACT_EMAIL", "")),
         council_contact_phone=check_contact_phone(_str("COUNCIL_CONTACT_PHONE", "")),
+        embed_allowed_origins=parse_origins(_str("EMBED_ALLOWED_ORIGINS", "")),
+        feedback_keep_days=max(1, _int("FEEDBACK_KEEP_DAYS", 28)),
         mail=_mail_settings(public_base_url, council_name),
         editions=_edition_settings(),
         web=_web_settings(),

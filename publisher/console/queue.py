@@ -21,6 +21,7 @@ from publisher.models.audit import AuditEvent
 from publisher.models.changes import Change
 from publisher.models.social import Post, PostState, SocialAccount
 from publisher.models.users import User
+from publisher.plain_english import advise
 from publisher.social.errors import NotAllowed, PostInvalid, SocialError
 from publisher.social.slots import HOLDS_SLOT
 from publisher.social.uploads import MAX_UPLOAD_BYTES, MEDIA_PATH, attach_upload, limit_for
@@ -178,6 +179,7 @@ def _render_post(
         ).all(),
         action_words=ACTION_WORDS,
         media_path=MEDIA_PATH,
+        advice=advise(shown_text),  # plain English advice (issue 14), never a block
     ), status
 
 

@@ -45,6 +45,8 @@ AUDIT_PAGE = 100
 def register(app: Flask) -> None:
     from publisher.console import (  # noqa: F401 - these modules add their routes to bp
         admin_social,
+        bulletins,
+        feedback,
         insight,
         mastodon_connect,
         officer_posts,

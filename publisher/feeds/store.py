@@ -74,6 +74,7 @@ class History:
     _loaded: list[_Published] = field(default_factory=list)
     _cursor: int | None = None
     _done: bool = False
+    _bulletins: list[tuple[dict[str, Any], FeedItem]] | None = None
 
     def __post_init__(self) -> None:
         self._labels = load_mapping(self.settings.mapping_path).locality_labels
@@ -146,6 +147,14 @@ class History:
                 found.append(self.item(published))
                 if len(found) >= limit:
                     break
+        # Bulletins the council wrote (issue 14) are items of their own, by date.
+        if self._bulletins is None:
+            from publisher.bulletins.feeds import bulletin_items
+
+            self._bulletins = bulletin_items(self.session, self.settings)
+        told = [item for snapshot, item in self._bulletins if flt.matches(snapshot)]
+        if told:
+            found = sorted(found + told, key=lambda i: i.published, reverse=True)[:limit]
         return found
 
 

@@ -5,6 +5,13 @@ test fixtures rely on that).
 """
 
 from publisher.models.audit import AuditEvent
+from publisher.models.bulletins import (
+    Bulletin,
+    BulletinDelivery,
+    BulletinDeliveryStatus,
+    BulletinEdition,
+    BulletinState,
+)
 from publisher.models.changes import Change, ChangeKind
 from publisher.models.editions import (
     Delivery,
@@ -15,6 +22,7 @@ from publisher.models.editions import (
     EditionVariant,
 )
 from publisher.models.entries import Entry, QuarantinedRecord
+from publisher.models.feedback import Feedback, FeedbackEdition, FeedbackState
 from publisher.models.feeds import FeedDocument
 from publisher.models.insight import (
     InsightChange,
@@ -54,6 +62,11 @@ from publisher.models.users import Role, User
 __all__ = [
     "AppSetting",
     "AuditEvent",
+    "Bulletin",
+    "BulletinDelivery",
+    "BulletinDeliveryStatus",
+    "BulletinEdition",
+    "BulletinState",
     "Change",
     "ChangeKind",
     "ConsentRecord",
@@ -70,6 +83,9 @@ __all__ = [
     "EndReason",
     "Entry",
     "FeedDocument",
+    "Feedback",
+    "FeedbackEdition",
+    "FeedbackState",
     "Frequency",
     "InsightChange",
     "InsightChangeTopic",

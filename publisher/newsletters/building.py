@@ -22,6 +22,7 @@ from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from publisher.bulletins.editions import bulletin_items, record_bulletins
 from publisher.config import EditionSettings, get_settings
 from publisher.db import utcnow
 from publisher.models import (
@@ -102,7 +103,11 @@ def build_edition(
     from publisher.reviews.holds import held_entry_pks, promotes
 
     held = held_entry_pks(session)  # provider says closed (issue 9)
-    items = collapse(c for c in changes if not (c.entry_pk in held and promotes(c.kind)))
+    # Approved bulletins (issue 14) go first, once per frequency (BulletinEdition).
+    bulletins = bulletin_items(session, frequency, end)
+    items = [item for _, item in bulletins] + collapse(
+        c for c in changes if not (c.entry_pk in held and promotes(c.kind))
+    )
     if not items and frequency_rule(frequency).only_with_news:
         # Such an edition (immediate) is made only when there is news; the next one
         # starts where the last one that was made ended.
@@ -129,6 +134,7 @@ def build_edition(
                         for c in changes
                     ],
                 )
+            record_bulletins(session, edition.id, frequency, [b for b, _ in bulletins])
     except IntegrityError:
         session.rollback()
         return BuildResult(None, "taken")
@@ -203,6 +209,9 @@ def _write_deliveries(
                 Subscriber.categories,
                 Subscriber.localities,
                 Subscriber.paid_opt_in,
+                Subscriber.follows,
+                Subscriber.topic_news,
+                Subscriber.you_said_we_did,
             )
             .where(
                 Subscriber.status == SubscriberStatus.ACTIVE,
@@ -215,18 +224,23 @@ def _write_deliveries(
         ).all()
         new_variants: dict[tuple[int, bool], int] = {}
         pending: list[dict[str, Any]] = []
-        for sub_id, ages, needs, categories, localities, paid in rows:
+        for sub_id, ages, needs, categories, localities, paid, follows, news, heard in rows:
             prefs = Preferences(
                 age_bands=frozenset(ages or ()),
                 needs=frozenset(needs or ()),
                 categories=frozenset(categories or ()),
                 localities=frozenset(localities or ()),
                 paid_opt_in=bool(paid),
+                follows=frozenset(follows or ()),
+                topic_news=news is not False,
+                you_said_we_did=bool(heard),
             )
             if prefs not in by_prefs:
                 bits = index.select(prefs)
-                if not bits:
-                    by_prefs[prefs] = None  # nothing for them: nobody gets an empty email
+                if not bits & index.counted:
+                    # Nothing for them (extras such as "Did you know?" alone do not count):
+                    # nobody gets an empty email.
+                    by_prefs[prefs] = None
                 else:
                     key = (bits, ADULTHOOD_BAND in prefs.age_bands)
                     if key not in variants:

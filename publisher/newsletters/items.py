@@ -18,6 +18,7 @@ from typing import Any
 from publisher.change_words import merge_details, sentences
 from publisher.changes import changed_words
 from publisher.models import Change, ChangeKind
+from publisher.subscriptions.follows import follow_url
 
 NEW, CHANGED, REMOVED = "new", "changed", "removed"
 GROUP_ORDER = (NEW, CHANGED, REMOVED)
@@ -92,6 +93,8 @@ def _item(group: str, latest: Change, updates: Sequence[Change]) -> dict[str, An
         "categories": list(snap.get("categories") or []),
         "localities": list(snap.get("localities") or []),
         "stale": bool(snap.get("stale")),
+        # "Follow this service" (issue 14), beside each item still in the Local Offer.
+        "follow_url": "" if group == REMOVED else follow_url(snap.get("source"), latest.entry_id),
     }
 
 

@@ -73,6 +73,8 @@ def drafting_form(account: SocialAccount) -> dict[str, str]:
         "hashtags": " ".join(f"#{t}" for t in hashtags_of(account)),
         "group_max": str(settings.get("group_max", 1)),
         "group_link": str(settings.get("group_link") or ""),
+        # Issue 14: spotlight drafts a week (0: off); see publisher.social.spotlights.
+        "spotlights_per_week": str(settings.get("spotlights_per_week", 0)),
     }
 
 
@@ -121,8 +123,14 @@ def with_drafting_choices(account: SocialAccount, form: Mapping[str, str]) -> di
                 "The link for posts about several services must be a full web address "
                 "starting with https://."
             )
+    try:
+        spotlights = int(form.get("spotlights_per_week", shown["spotlights_per_week"]).strip() or 0)
+    except ValueError:
+        spotlights = -1
+    if not 0 <= spotlights <= 14:
+        raise SocialError("Spotlights a week must be a whole number from 0 (off) to 14.")
     settings = {k: v for k, v in (account.settings or {}).items() if k != "group_link"}
-    settings.update(hashtags=tags, group_max=size)
+    settings.update(hashtags=tags, group_max=size, spotlights_per_week=spotlights)
     if link:
         settings["group_link"] = link
     # The tick boxes say they were on the page, so that none ticked means none.

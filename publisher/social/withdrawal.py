@@ -48,4 +48,8 @@ def withdraw_for_gone_entries(session: Session, post_ids: list[int] | None = Non
             continue
         withdraw(session, None, post, gone_reason(entry), system=True)
         done.append(post.id)
+    # Spotlights (issue 14) name their entry in entry_refs, not through a change.
+    from publisher.social.spotlights import withdraw_gone_spotlights
+
+    done.extend(withdraw_gone_spotlights(session, post_ids))
     return done

@@ -32,6 +32,7 @@ from publisher.models import (
 )
 from publisher.subscriptions import consent, tokens
 from publisher.subscriptions.addresses import email_sha256, normalise_email
+from publisher.subscriptions.follow_list import add_follow
 from publisher.subscriptions.preferences import Choice
 
 ERASE_AFTER = dt.timedelta(days=28)
@@ -163,6 +164,12 @@ def confirm(session: Session, token: str, *, now: dt.datetime | None = None) -> 
         return ConfirmResult.STALE
     if record.confirmed_at is not None:
         return ConfirmResult.ALREADY
+    follow = (record.preferences or {}).get("follow")
+    if follow and subscriber.status is SubscriberStatus.ACTIVE and subscriber.email:
+        # "Follow this service" from someone already subscribed (issue 14): add it now.
+        add_follow(subscriber, str(follow))
+        record.confirmed_at = now
+        return ConfirmResult.CONFIRMED
     if subscriber.status is not SubscriberStatus.PENDING or subscriber.email is None:
         return ConfirmResult.STALE
     latest = max(subscriber.consents, key=lambda c: c.id)
@@ -257,6 +264,8 @@ def erase(
     subscriber.categories = []
     subscriber.localities = []
     subscriber.paid_opt_in = False
+    subscriber.you_said_we_did = False
+    subscriber.follows = []
     subscriber.erased_at = now
     # Any link still out there stops working.
     subscriber.token_version += 1
@@ -278,6 +287,8 @@ def export_data(subscriber: Subscriber) -> dict[str, Any]:
         "ended_at": iso(subscriber.ended_at),
         "end_reason": subscriber.end_reason.value if subscriber.end_reason else None,
         "preferences": Choice.of(subscriber).as_json(),
+        "follows": list(subscriber.follows or []),
+        "topic_news": subscriber.topic_news is not False,
         "consents": [
             {
                 "wording_version": c.wording_version,

@@ -16,7 +16,8 @@ from publisher.mail import OutgoingMessage, get_transport
 from publisher.models import ConsentRecord, Subscriber, SubscriberStatus
 from publisher.subscriptions import links
 from publisher.subscriptions.lifecycle import Notice, NoticeKind
-from publisher.subscriptions.preferences import Choice, choice_summary
+from publisher.subscriptions.preferences import Choice
+from publisher.subscriptions.readback import choice_summary
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -60,10 +61,15 @@ def compose(session: Session, notice: Notice) -> Rendered | None:
         return None
     if notice.kind is NoticeKind.CONFIRM:
         record = session.get(ConsentRecord, notice.consent_id) if notice.consent_id else None
+        # A follow from someone already subscribed is confirmed like a new sign-up.
+        follow = record is not None and bool((record.preferences or {}).get("follow"))
         if (
             record is None
             or record.confirmed_at is not None
-            or subscriber.status is not SubscriberStatus.PENDING
+            or not (
+                subscriber.status is SubscriberStatus.PENDING
+                or (follow and subscriber.status is SubscriberStatus.ACTIVE)
+            )
         ):
             return None
         return render(

@@ -45,6 +45,9 @@ class Choice:
     frequency: Frequency = Frequency.WEEKLY
     format: EmailFormat = EmailFormat.HTML
     paid_opt_in: bool = False
+    # Issue 14: "You said, we did" answers in their editions (as_json names it only when
+    # chosen, so records made before it look as they did).
+    you_said_we_did: bool = False
 
     def apply_to(self, subscriber: Subscriber) -> None:
         subscriber.age_bands = list(self.age_bands)
@@ -54,6 +57,7 @@ class Choice:
         subscriber.frequency = self.frequency
         subscriber.format = self.format
         subscriber.paid_opt_in = self.paid_opt_in
+        subscriber.you_said_we_did = self.you_said_we_did
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,7 +68,7 @@ class Choice:
             "frequency": self.frequency.value,
             "format": self.format.value,
             "paid_opt_in": self.paid_opt_in,
-        }
+        } | ({"you_said_we_did": True} if self.you_said_we_did else {})
 
     @classmethod
     def of(cls, subscriber: Subscriber) -> Choice:
@@ -76,6 +80,7 @@ class Choice:
             frequency=subscriber.frequency,
             format=subscriber.format,
             paid_opt_in=bool(subscriber.paid_opt_in),
+            you_said_we_did=bool(subscriber.you_said_we_did),
         )
 
 
@@ -158,7 +163,8 @@ def parse_choice(data: dict[str, Any]) -> Choice:
 
     if errors:
         raise PreferenceErrors(errors)
-    return Choice(frequency=frequency, format=fmt, paid_opt_in=paid, **lists)
+    heard = bool(_flag(data.get("you_said_we_did")))
+    return Choice(frequency=frequency, format=fmt, paid_opt_in=paid, you_said_we_did=heard, **lists)
 
 
 def split_values(cell: str | None) -> list[str]:
@@ -169,41 +175,3 @@ def split_values(cell: str | None) -> list[str]:
 def labels_for(name: str, slugs: Iterable[str]) -> list[str]:
     allowed = vocabulary()[name]
     return [allowed.get(s, s) for s in slugs]
-
-
-# What each preference is called when a choice is read back to the person who made it.
-SUMMARY_HEADINGS = {
-    "age_bands": "Ages",
-    "needs": "Needs",
-    "categories": "Types of service",
-    "localities": "Areas",
-}
-ALL_WORDS = {
-    "age_bands": "All ages",
-    "needs": "All needs",
-    "categories": "All types of service",
-    "localities": "All areas",
-}
-
-
-def choice_summary(choice: Choice) -> list[tuple[str, str]]:
-    """(heading, words) for each part of a choice, in the order of the form, as the
-    "you are signed up" page, the welcome email and the manage page read them back."""
-    from publisher.config import get_settings
-    from publisher.newsletters.frequencies import frequency_rule
-
-    vocab = vocabulary()
-    rows: list[tuple[str, str]] = []
-    for name, heading in SUMMARY_HEADINGS.items():
-        chosen: list[str] = getattr(choice, name)
-        words = [vocab[name].get(s, s) for s in chosen]
-        rows.append((heading, ", ".join(words) if words else ALL_WORDS[name]))
-    rows.append(("How often", frequency_rule(choice.frequency).choice(get_settings().editions)))
-    rows.append(("Email type", "Plain text only" if choice.format is EmailFormat.TEXT else "HTML"))
-    rows.append(
-        (
-            "Services that cost money",
-            "Included" if choice.paid_opt_in else "Not included (free services only)",
-        )
-    )
-    return rows

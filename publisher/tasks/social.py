@@ -44,3 +44,13 @@ def publish_due() -> dict[str, int]:
     post (with its own backoff); only a database error retries the task (with backoff),
     and the next run picks up in any case."""
     return publishing.publish_due()
+
+
+@app.task(name="publisher.social.draft_spotlights", ignore_result=True)
+def draft_spotlights() -> int:
+    """Beat, hourly (issue 14): spotlight drafts for accounts with nothing queued."""
+    from publisher.db import session_scope
+    from publisher.social.spotlights import draft_spotlights as draft
+
+    with session_scope() as session:
+        return len(draft(session))

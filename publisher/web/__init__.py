@@ -68,6 +68,9 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from publisher.web import media  # ux (issue 13.6): uploaded post images
 
     app.register_blueprint(media.bp)
+    from publisher.web import voice  # issue 14: bulletins, follow, embed, feedback
+
+    voice.register(app)
     console.register(app)
     from publisher.web import reviews as provider_reviews  # issue 9: provider pages
 

@@ -98,7 +98,12 @@ def _headers(response: Response) -> Response:
     headers.setdefault("Permissions-Policy", PERMISSIONS_POLICY)
     headers.setdefault("X-Content-Type-Options", "nosniff")
     headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
-    headers.setdefault("X-Frame-Options", "DENY")
+    # A page that names who may frame it (the embeddable sign-up form's CSP
+    # frame-ancestors, issue 14) goes without X-Frame-Options; every other page may not
+    # be framed at all.
+    csp = headers.get("Content-Security-Policy", "")
+    if "frame-ancestors" not in csp or "frame-ancestors 'none'" in csp:
+        headers.setdefault("X-Frame-Options", "DENY")
     if str(current_app.config.get("PUBLIC_BASE_URL", "")).startswith("https://"):
         headers.setdefault("Strict-Transport-Security", f"max-age={HSTS_SECONDS}")
     return response

@@ -26,12 +26,11 @@ from sqlalchemy.exc import IntegrityError
 from publisher.config import get_settings
 from publisher.db import session_scope
 from publisher.models import ConsentSource, EndReason, Subscriber, SubscriberStatus
-from publisher.subscriptions import consent, lifecycle, tokens
+from publisher.subscriptions import consent, follows, lifecycle, tokens
 from publisher.subscriptions.addresses import InvalidAddress, normalise_email
 from publisher.subscriptions.preferences import (
     Choice,
     PreferenceErrors,
-    choice_summary,
     parse_choice,
     vocabulary,
 )
@@ -45,6 +44,7 @@ from publisher.subscriptions.ratelimit import (
     client_subject,
     mailbox,
 )
+from publisher.subscriptions.readback import choice_summary
 from publisher.tasks.subscriptions import dispatch
 from publisher.web.extensions import csrf_exempt
 
@@ -167,6 +167,7 @@ def _form_data() -> dict[str, Any]:
     data["frequency"] = request.form.get("frequency", "")
     data["format"] = request.form.get("format", "")
     data["paid_opt_in"] = request.form.get("paid_opt_in", "")
+    data["you_said_we_did"] = request.form.get("you_said_we_did", "")
     return data
 
 
@@ -264,7 +265,8 @@ def subscribe_api() -> Any:
         email = normalise_email(raw_email if isinstance(raw_email, str) else "")
     except InvalidAddress as exc:
         errors["email"] = str(exc)
-    unknown = sorted(set(body) - {"email", "frequency", "format", "paid_opt_in", *LIST_FIELDS})
+    known = {"email", "frequency", "format", "paid_opt_in", "you_said_we_did", *LIST_FIELDS}
+    unknown = sorted(set(body) - known)
     if unknown:
         errors["_"] = f"Unknown fields: {', '.join(unknown)}"
     choice: Choice | None = None
@@ -358,11 +360,15 @@ def manage(token: str) -> Any:
                 errors = exc.errors
             else:
                 lifecycle.update_choice(session, subscriber, choice, client_ip=request.remote_addr)
+                if request.form.get("follows_shown"):  # issue 14: the follows on this page
+                    follows.keep_only(subscriber, request.form.getlist("follows"))
+                    subscriber.topic_news = request.form.get("topic_news") == "yes"
                 values = choice.as_json()
                 saved = True
         context = _page_context(
             errors=errors, values=values, email=subscriber.email, token=token, saved=saved
         )
+        context.update(follows.shown(session, subscriber))
         status = 400 if errors else 200
     return render_template("web/subscribe/manage.html", **context), status
 
