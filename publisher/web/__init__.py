@@ -44,9 +44,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     for blueprint in (health.bp, subscribe.bp, newsletters.bp, feed_views.bp, public.bp):
         app.register_blueprint(blueprint)
     console.register(app)
+    from publisher.web import report as parent_report  # issue 9: "Is this wrong?"
     from publisher.web import reviews as provider_reviews  # issue 9: provider pages
 
     app.register_blueprint(provider_reviews.bp)
+    app.register_blueprint(parent_report.bp)
     if os.environ.get("PUBLISHER_DEMO"):
         from publisher.web import demo
 
