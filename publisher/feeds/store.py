@@ -25,7 +25,7 @@ from publisher.feeds.filters import FeedFilter, FilterError, filter_from_query, 
 from publisher.feeds.items import FeedItem, is_published, item_for
 from publisher.feeds.render import FORMATS, FeedMeta, render
 from publisher.models import Change, ChangeKind, FeedDocument
-from publisher.reviews.holds import held_entry_pks, promotes
+from publisher.reviews.holds import held_entry_pks, promotes, trusted_entry_pks
 from publisher.topics import load_mapping
 
 _BATCH = 2000
@@ -79,6 +79,7 @@ class History:
         self._labels = load_mapping(self.settings.mapping_path).locality_labels
         # Entries whose provider says they have closed are not promoted (issue 9).
         self._held = held_entry_pks(self.session)
+        self._trusted = trusted_entry_pks(self.session, self.settings)
 
     def _load_more(self) -> bool:
         if self._done:
@@ -107,6 +108,8 @@ class History:
         self._cursor = rows[-1].id
         for row in rows:
             snapshot = row.snapshot if isinstance(row.snapshot, dict) else {}
+            if row.entry_pk in self._trusted and snapshot.get("stale"):
+                snapshot = {**snapshot, "stale": False}  # confirmed by its provider
             if is_published(row.kind, row.notable, snapshot) and not (
                 row.entry_pk in self._held and promotes(row.kind)
             ):

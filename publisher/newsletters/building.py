@@ -90,10 +90,13 @@ def build_edition(
             .order_by(Change.occurred_at, Change.id)
         )
     )
-    from publisher.reviews.holds import held_entry_pks, promotes
+    from publisher.reviews.holds import as_checked, held_entry_pks, promotes, trusted_entry_pks
 
-    held = held_entry_pks(session)  # provider says closed (issue 9)
-    items = collapse(c for c in changes if not (c.entry_pk in held and promotes(c.kind)))
+    # Issue 9: held (the provider says closed) and trusted (confirmed by the provider).
+    held, trusted = held_entry_pks(session), trusted_entry_pks(session)
+    items = collapse(
+        as_checked(c, trusted) for c in changes if not (c.entry_pk in held and promotes(c.kind))
+    )
     if not items and frequency_rule(frequency).only_with_news:
         # Such an edition (immediate) is made only when there is news; the next one
         # starts where the last one that was made ended.

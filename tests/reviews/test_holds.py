@@ -76,3 +76,41 @@ def test_feeds_leave_out_held_entries_until_the_reply_is_dismissed(session, offi
     close(session, review, officers["editor"], "dismissed", "Dismissed: it is still running")
     session.commit()
     assert names() == {"Kept club", "Held club"}
+
+
+def test_trusted_confirmations_count_as_checked_only_when_turned_on(session, monkeypatch):
+    from publisher.config import reset_settings
+    from publisher.db import utcnow
+
+    account = make_social_account(session)
+    source = make_source(session, "north")
+    old = dt.date.today() - dt.timedelta(days=500)
+    entry = make_entry(session, source, "s1", "Stale club", assured_date=old, stale=True)
+    change = record_change(session, entry, ChangeKind.UPDATED, changed_fields=["summary"])
+    session.add(
+        Review(
+            entry_pk=entry.id,
+            source_id=source.id,
+            entry_id="s1",
+            hash_at_open="",
+            reply=ReplyKind.STILL_CORRECT,
+            replied_at=utcnow(),
+        )
+    )
+    session.commit()
+
+    def feed_names() -> set[str]:
+        return {
+            p.snapshot["name"] for p in History(session, upto=change.id, settings=get_settings())
+        }
+
+    assert feed_names() == set()
+    draft_posts([change.id])
+    assert session.scalars(select(Post)).all() == []
+
+    monkeypatch.setenv("TRUST_PROVIDER_CONFIRMATIONS", "true")
+    reset_settings()
+    assert feed_names() == {"Stale club"}
+    draft_posts([change.id])
+    posts = session.scalars(select(Post).where(Post.account_id == account.id)).all()
+    assert len(posts) == 1 and posts[0].state is not PostState.WITHDRAWN
