@@ -70,9 +70,23 @@ def stale_entries(session: Session, today: dt.date | None = None) -> list[StaleE
         .tuples()
         .all()
     )
-    from publisher.reviews.measures import review_states
+    from publisher.reviews.contacts import contact_address
+    from publisher.reviews.measures import review_states, suppressed_addresses
 
     reviews = review_states(session)
+    suppressed = suppressed_addresses(session)
+
+    def review_of(entry: Entry) -> str | None:
+        """Where the provider review stands; else why the provider cannot be asked."""
+        if entry.id in reviews:
+            return reviews[entry.id]
+        address = contact_address(entry.email, entry.record)
+        if address is None:
+            return "No contact address: find one for this provider"
+        if address in suppressed:
+            return suppressed[address]
+        return None
+
     result = [
         StaleEntry(
             entry_pk=entry.id,
@@ -85,7 +99,7 @@ def stale_entries(session: Session, today: dt.date | None = None) -> list[StaleE
             link=page_url(source, entry.entry_id, entry.url),
             days_since_assured=(today - entry.assured_date).days if entry.assured_date else None,
             stale_since=since.get(entry.id),
-            review=reviews.get(entry.id),
+            review=review_of(entry),
         )
         for entry, source in rows
     ]

@@ -85,6 +85,10 @@ def test_smtp_5xx_marks_the_address_undeliverable_without_retrying(
     review = session.scalars(select(Review).where(Review.entry_id == "c1")).one()
     assert "550" in (review.undeliverable or "")
     assert session.get(ReviewSuppression, "sam@c.example").reason == "undeliverable"
+    from publisher.reviews.worklist import work_items
+
+    shown = [i for i in work_items(session) if i.entry_id == "c1"]
+    assert [i.label for i in shown] == ["Email could not be delivered"]
     clock.move(dt.timedelta(days=15))
     run_daily()
     assert "sam@c.example" not in mail_sink.by_recipient()
