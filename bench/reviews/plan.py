@@ -118,7 +118,10 @@ def build(url: str, entries: int, providers: int) -> None:
             select(Entry.id).where(Entry.email.is_not(None)).order_by(Entry.id).limit(2000)
         ).all()
         sent = now - dt.timedelta(days=15)
-        emails = dict(session.execute(select(Entry.id, Entry.email).where(Entry.id.in_(pks))).all())
+        emails = {
+            row.id: row.email
+            for row in session.execute(select(Entry.id, Entry.email).where(Entry.id.in_(pks)))
+        }
         session.execute(
             insert(Review),
             [

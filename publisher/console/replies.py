@@ -10,7 +10,7 @@ from flask import Response, flash, g, redirect, render_template, request, url_fo
 from sqlalchemy import select
 
 from publisher.console.auth import requires
-from publisher.console.views import bp, found_or_404
+from publisher.console.blueprint import bp, found_or_404, keep_changes
 from publisher.models import ReplyKind, Review, Source
 from publisher.reviews import worklist
 
@@ -95,7 +95,6 @@ def _close(review_id: int, action: str, reason: str) -> Any:
     except worklist.NotOpen:
         flash("This reply was already dealt with. Nothing was changed.", "info")
         return redirect(url_for("console.replies_page"))
-    g.db.commit()
     flash(f"Done: {reason}.", "success")
     return redirect(url_for("console.replies_page"))
 
@@ -120,7 +119,6 @@ def report_close(report_id: int) -> Any:
     except worklist.NotOpen:
         flash("This report was already dealt with. Nothing was changed.", "info")
         return redirect(url_for("console.replies_page"))
-    g.db.commit()
     flash(f"Done: {reason}.", "success")
     return redirect(url_for("console.replies_page"))
 
@@ -136,7 +134,9 @@ def stale_ask() -> Any:
     if not chosen:
         flash("Tick at least one entry first. Nothing was sent.", "error")
         return redirect(url_for("console.stale_report"))
-    g.db.rollback()  # the request's own session holds nothing here; release SQLite's lock
+    # Commit what the request did so far (a session's last-seen time): the sending below
+    # runs its own units of work, which on SQLite need the write lock.
+    keep_changes()
     try:
         result = send_for_entries(chosen)
     except (SendError, ValueError) as exc:

@@ -2,7 +2,8 @@
 directory catches up (the review closes itself then) or an officer dismisses the reply.
 
 ``held_entry_pks`` is the one place that says which entries are held. Social posts
-waiting to go out are withdrawn at once, as for a removed entry.
+waiting to go out are withdrawn at once, as for a removed entry (publisher.social.holds:
+the outputs read this module, never the other way round).
 """
 
 from __future__ import annotations
@@ -14,18 +15,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.config import Settings, get_settings
-from publisher.db import session_scope, utcnow
-from publisher.models import (
-    Change,
-    ChangeKind,
-    Entry,
-    Post,
-    PostChange,
-    ReplyKind,
-    Review,
-    ReviewStatus,
-)
-from publisher.models.social import PostState
+from publisher.db import utcnow
+from publisher.models import Change, ChangeKind, ReplyKind, Review, ReviewStatus
 
 
 def promotes(kind: ChangeKind) -> bool:
@@ -41,47 +32,6 @@ def held_entry_pks(session: Session) -> set[int]:
             )
         )
     )
-
-
-def withdraw_held_posts(session: Session, entry_pks: set[int] | None = None) -> list[int]:
-    """Withdraw posts still waiting to promote a held entry (not closure notices)."""
-    from publisher.social.queue import PENDING, withdraw
-
-    held = held_entry_pks(session) if entry_pks is None else entry_pks
-    if not held:
-        return []
-    done: list[int] = []
-    rows = session.execute(
-        select(Post, Entry)
-        .join(PostChange, PostChange.post_id == Post.id)
-        .join(Entry, Entry.id == PostChange.entry_pk)
-        .where(
-            Entry.id.in_(sorted(held)),
-            Post.state.in_([*PENDING, PostState.FAILED]),
-            Post.kind != "closed",
-        )
-        .order_by(Post.id)
-    ).all()
-    for post, entry in rows:
-        if post.id in done or post.state not in (*PENDING, PostState.FAILED):
-            continue
-        withdraw(
-            session,
-            None,
-            post,
-            f"Withdrawn automatically: the provider told us {entry.name} has closed.",
-            system=True,
-        )
-        done.append(post.id)
-    return done
-
-
-def hold_closed_entry(entry_pk: int) -> list[int]:
-    """Right after a provider says "closed": withdraw what was waiting to promote it."""
-    with session_scope() as session:
-        done = withdraw_held_posts(session, {entry_pk})
-        session.commit()
-    return done
 
 
 def trusted_entry_pks(session: Session, settings: Settings | None = None) -> set[int]:

@@ -86,8 +86,9 @@ def _phone_of(record: Mapping[str, Any]) -> str:
         phones = holder.get("phones")
         if isinstance(phones, list):
             for phone in phones:
-                if isinstance(phone, dict) and isinstance(phone.get("number"), str):
-                    return phone["number"].strip()[:40]
+                number = phone.get("number") if isinstance(phone, dict) else None
+                if isinstance(number, str):
+                    return number.strip()[:40]
     return ""
 
 

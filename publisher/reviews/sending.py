@@ -34,6 +34,7 @@ from sqlalchemy import Connection, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from publisher.config import get_settings
 from publisher.db import get_engine, session_scope, utcnow
 from publisher.mail import (
     OutgoingMessage,
@@ -41,7 +42,6 @@ from publisher.mail import (
     RetryableSendError,
     Transport,
     get_transport,
-    mail_settings,
 )
 from publisher.models import (
     Entry,
@@ -269,7 +269,7 @@ def _send_address(conn: Connection, transport: Transport, address: str, result: 
         _finish(conn, token, MailStatus.FAILED, "no longer needed")
         return "none"
     rendered = emails.review_email(address, live)
-    domain = mail_settings().message_id_domain
+    domain = get_settings().mail.message_id_domain
     first = min(r.id for r in rows)
     message = OutgoingMessage(
         to=address,

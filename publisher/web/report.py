@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Blueprint, abort, current_app, render_template, request
+from sqlalchemy.orm import Session
 
 from publisher.db import session_scope
 from publisher.models import Change, Entry
@@ -29,7 +30,7 @@ def _limiter() -> RateLimiter:
     return limiter
 
 
-def _entry(session: Any, change_id: int) -> Entry:
+def _entry(session: Session, change_id: int) -> Entry:
     change = session.get(Change, change_id)
     entry = session.get(Entry, change.entry_pk) if change is not None else None
     if entry is None:

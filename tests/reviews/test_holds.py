@@ -12,9 +12,10 @@ from sqlalchemy import select
 from publisher.config import get_settings
 from publisher.feeds.store import History
 from publisher.models import ChangeKind, Entry, Post, PostChange, PostState, ReplyKind, Review
-from publisher.reviews.holds import held_entry_pks, hold_closed_entry
+from publisher.reviews.holds import held_entry_pks
 from publisher.reviews.worklist import close
 from publisher.social.drafting import draft_posts
+from publisher.social.holds import hold_closed_entry
 from tests.factories import (
     drafted_post,
     make_entry,

@@ -105,7 +105,7 @@ def test_change_form_is_prefilled_and_checks_each_field(client, links, session):
     path = f"{links['Play scheme']}/change"
     form = client.get(path).get_data(as_text=True)
     assert 'value="Play scheme"' in form
-    token = TOKEN.search(form).group(1)
+    token = _token(form)
     bad = client.post(
         path,
         data={
@@ -172,9 +172,7 @@ def test_stop_emailing_me_suppresses_the_address(client, links, session):
     path = f"{links['Swim club']}/stop"
     page = client.get(path)
     assert "team@provider-a.example" in page.get_data(as_text=True)
-    done = client.post(
-        path, data={"csrf_token": TOKEN.search(page.get_data(as_text=True)).group(1)}
-    )
+    done = client.post(path, data={"csrf_token": _token(page.get_data(as_text=True))})
     assert done.status_code == 200
     assert session.get(ReviewSuppression, "team@provider-a.example").reason == "stop"
     assert {review_of(session, e).reply for e in ("a1", "a2")} == {ReplyKind.STOP}
@@ -186,3 +184,9 @@ def test_closed_reply_holds_the_entry(client, links, session):
     path = links["Speech help"]
     client.post(f"{path}/closed", data={"csrf_token": csrf(client, path)})
     assert held_entry_pks(session) == {review_of(session, "b1").entry_pk}
+
+
+def _token(html: str) -> str:
+    found = TOKEN.search(html)
+    assert found is not None, "no CSRF token on the page"
+    return found.group(1)

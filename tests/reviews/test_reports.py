@@ -39,7 +39,9 @@ def client(db, redis_prefix, monkeypatch):
 
 def _post(client, change_id: int, **data: str):
     page = client.get(f"/report/{change_id}")
-    token = TOKEN.search(page.get_data(as_text=True)).group(1)
+    found = TOKEN.search(page.get_data(as_text=True))
+    assert found is not None
+    token = found.group(1)
     return client.post(f"/report/{change_id}", data={"csrf_token": token, **data})
 
 

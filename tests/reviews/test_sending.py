@@ -12,6 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from publisher.cli import main
+from publisher.config import reset_settings
 from publisher.models import MailStatus, ReplyKind, Review, ReviewMail, ReviewSuppression
 from publisher.reviews.plan import plan
 from publisher.reviews.sending import run_daily, send_for_entries
@@ -102,10 +103,12 @@ def test_mail_server_down_leaves_requests_pending_for_the_next_run(
     session, directory, monkeypatch, mail_sink
 ):
     monkeypatch.setenv("SMTP_URL", "smtp://127.0.0.1:9")  # nothing listens there
+    reset_settings()  # settings are read once (tests/settings_env.py)
     result = run_daily()
     assert result.sent == 0 and result.retry_error
     assert {r.status for r in session.scalars(select(ReviewMail))} == {MailStatus.PENDING}
     monkeypatch.setenv("SMTP_URL", mail_sink.url)
+    reset_settings()  # settings are read once (tests/settings_env.py)
     assert run_daily().sent == 3
 
 

@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from publisher.config import reset_settings
 from publisher.db import session_scope, utcnow
 from publisher.models import MailStatus, ReviewMail
 from publisher.reviews.sending import release_stale_claims, run_daily
@@ -59,12 +60,13 @@ def test_killed_worker_sends_nobody_a_second_request(
     with MailSink() as sink:
         sink.delay = 0.05  # slow enough that the kill lands mid-run
         monkeypatch.setenv("SMTP_URL", sink.url)
+        reset_settings()  # settings are read once (tests/settings_env.py)
         env = worker_env(
             database_url,
             redis_prefix,
             tmp_path / "w",
             SMTP_URL=sink.url,
-            SECRET_KEY="review-kill-secret",
+            SECRET_KEY="review-kill-secret-0123456789abcdef0123456789",
         )
         env.pop("NOTIFY_API_KEY", None)
         env.pop("MAIL_TRANSPORT", None)
@@ -92,5 +94,7 @@ def test_killed_worker_sends_nobody_a_second_request(
         assert set(received) == addresses
         assert _statuses() == {MailStatus.SENT: PROVIDERS * 2}
         # One email lists both of a provider's services.
-        body = sink.messages[-1].message.get_body(("plain",)).get_content()
+        plain = sink.messages[-1].message.get_body(("plain",))
+        assert plain is not None
+        body = plain.get_content()
         assert body.count("Check it here:") == 2
