@@ -10,6 +10,7 @@ import pytest
 from sqlalchemy import select
 
 from publisher.config import get_settings
+from publisher.db import utcnow
 from publisher.feeds.store import History
 from publisher.models import ChangeKind, Entry, Post, PostChange, PostState, ReplyKind, Review
 from publisher.reviews.holds import held_entry_pks
@@ -115,3 +116,22 @@ def test_trusted_confirmations_count_as_checked_only_when_turned_on(session, mon
     draft_posts([change.id])
     posts = session.scalars(select(Post).where(Post.account_id == account.id)).all()
     assert len(posts) == 1 and posts[0].state is not PostState.WITHDRAWN
+
+
+def test_newsletters_leave_out_held_entries(session):
+    from publisher.models import Edition, Frequency
+    from publisher.newsletters.building import build_edition
+    from tests.newsletters.helpers import change, subscriber
+
+    source = make_source(session, "north")
+    today = dt.date.today()
+    yesterday = utcnow() - dt.timedelta(days=1)
+    change(session, source, "k1", "Kept club", at=yesterday, assured_date=today)
+    held = change(session, source, "h1", "Held club", at=yesterday, assured_date=today)
+    subscriber(session, "parent@example.org")
+    session.commit()
+    _say_closed(session, session.get(Entry, held.entry_pk))
+    built = build_edition(session, Frequency.WEEKLY, now=utcnow(), close_now=True)
+    assert built.edition_id is not None
+    edition = session.get(Edition, built.edition_id)
+    assert [item["name"] for item in edition.items] == ["Kept club"]
