@@ -135,3 +135,29 @@ def test_newsletters_leave_out_held_entries(session):
     assert built.edition_id is not None
     edition = session.get(Edition, built.edition_id)
     assert [item["name"] for item in edition.items] == ["Kept club"]
+
+
+def test_stored_feeds_drop_a_held_entry_at_the_next_catch_up(session, officers):
+    from publisher.feeds.filters import FeedFilter
+    from publisher.feeds.store import document_key, rebuild_all
+    from publisher.models import FeedDocument
+
+    source = make_source(session, "north")
+    held = make_entry(session, source, "h1", "Held club", assured_date=dt.date.today())
+    record_change(session, held, ChangeKind.ADDED)
+    session.commit()
+    key = document_key("atom", FeedFilter())
+
+    def body() -> str:
+        rebuild_all(session)
+        session.commit()
+        doc = session.get(FeedDocument, key)
+        assert doc is not None
+        return doc.body.decode()
+
+    assert "Held club" in body()
+    review = _say_closed(session, held)
+    assert "Held club" not in body()  # no new change needed
+    close(session, review, officers["editor"], "dismissed", "Dismissed: still running")
+    session.commit()
+    assert "Held club" in body()
