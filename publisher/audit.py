@@ -71,6 +71,7 @@ def record(
 # What each action and kind of thing means, in words for the console. The stored names
 # never change (they are filtered on and exported); only these labels are shown.
 ACTION_LABELS: dict[str, str] = {
+    "problem_report.close": "dealt with a report from a parent",
     "review.caught_up": "closed a provider reply: the directory caught up",
     "review.dismissed": "dismissed a provider reply",
     "review.updated": "updated the directory after a provider reply",
@@ -99,6 +100,7 @@ ACTION_LABELS: dict[str, str] = {
     "user.sign_out": "signed out",
 }
 OBJECT_LABELS: dict[str, str] = {
+    "problem_report": "Report from a parent",
     "review": "Provider reply",
     "settings": "Settings",
     "social_account": "Social media account",

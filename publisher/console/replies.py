@@ -46,6 +46,7 @@ def replies_page() -> Any:
     return render_template(
         "web/console/replies.html",
         items=items,
+        reports=worklist.report_items(g.db, source=filters["source"]),
         sources=list(g.db.scalars(select(Source.name).order_by(Source.name))),
         kinds=KIND_CHOICES,
         ages=AGE_CHOICES,
@@ -93,6 +94,30 @@ def _close(review_id: int, action: str, reason: str) -> Any:
         worklist.close(g.db, review, g.user, action, reason)
     except worklist.NotOpen:
         flash("This reply was already dealt with. Nothing was changed.", "info")
+        return redirect(url_for("console.replies_page"))
+    flash(f"Done: {reason}.", "success")
+    return redirect(url_for("console.replies_page"))
+
+
+@bp.post("/reports/<int:report_id>/close")
+@requires("edit")
+def report_close(report_id: int) -> Any:
+    from publisher.models import ProblemReport
+
+    report = found_or_404(ProblemReport, report_id)
+    outcome = request.form.get("outcome", "")
+    reason = " ".join(request.form.get("reason", "").split())
+    if outcome == "fixed":
+        reason = "Fixed in the directory"
+    elif not reason:
+        flash("Say why you are dismissing this report. Nothing was changed.", "error")
+        return redirect(url_for("console.replies_page"))
+    else:
+        reason = f"Dismissed: {reason}"
+    try:
+        worklist.close_report(g.db, report, g.user, reason)
+    except worklist.NotOpen:
+        flash("This report was already dealt with. Nothing was changed.", "info")
         return redirect(url_for("console.replies_page"))
     flash(f"Done: {reason}.", "success")
     return redirect(url_for("console.replies_page"))

@@ -109,13 +109,27 @@ def stale_entries(
         .tuples()
         .all()
     )
-    from publisher.reviews.measures import review_states
+    from publisher.reviews.contacts import contact_address
+    from publisher.reviews.measures import review_states, suppressed_addresses
 
     reviews = review_states(session)
     logged = _logged_since(session, [entry.id for entry, _ in rows])
     for entry, _ in rows:
         if entry.id in since:
             logged[entry.id] = since[entry.id]
+    suppressed = suppressed_addresses(session)
+
+    def review_of(entry: Entry) -> str | None:
+        """Where the provider review stands; else why the provider cannot be asked."""
+        if entry.id in reviews:
+            return reviews[entry.id]
+        address = contact_address(entry.email, entry.record)
+        if address is None:
+            return "No contact address: find one for this provider"
+        if address in suppressed:
+            return suppressed[address]
+        return None
+
     result = [
         StaleEntry(
             entry_pk=entry.id,
@@ -129,7 +143,7 @@ def stale_entries(
             days_since_assured=(today - entry.assured_date).days if entry.assured_date else None,
             stale_since=logged.get(entry.id) or _worked_out_since(entry, limit),
             since_from_log=entry.id in logged,
-            review=reviews.get(entry.id),
+            review=review_of(entry),
         )
         for entry, source in rows
     ]

@@ -100,13 +100,14 @@ def build_edition(
             .order_by(Change.occurred_at, Change.id)
         )
     )
-    from publisher.reviews.holds import held_entry_pks, promotes
+    from publisher.reviews.holds import as_checked, held_entry_pks, promotes, trusted_entry_pks
 
-    held = held_entry_pks(session)  # provider says closed (issue 9)
+    # Issue 9: held (the provider says closed) and trusted (confirmed by the provider).
+    held, trusted = held_entry_pks(session), trusted_entry_pks(session)
     # Approved bulletins (issue 14) go first, once per frequency (BulletinEdition).
     bulletins = bulletin_items(session, frequency, end)
     items = [item for _, item in bulletins] + collapse(
-        c for c in changes if not (c.entry_pk in held and promotes(c.kind))
+        as_checked(c, trusted) for c in changes if not (c.entry_pk in held and promotes(c.kind))
     )
     if not items and frequency_rule(frequency).only_with_news:
         # Such an edition (immediate) is made only when there is news; the next one

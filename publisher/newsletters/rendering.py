@@ -100,7 +100,13 @@ class EditionView:
         found = self.fragments.get(key)
         if found is None:
             t = _templates()
-            context = {"item": self.items[index], "adulthood": adulthood}
+            item = self.items[index]
+            context = {
+                "item": item,
+                "adulthood": adulthood,
+                # Parents' "Is this wrong? Tell us" (issue 9, publisher.web.report).
+                "report_url": f"{get_settings().public_base_url}/report/{item.get('change_id')}",
+            }
             # Safe: the output of our own autoescaping template.
             found = (t.item_text.render(context), Markup(t.item_html.render(context)))  # noqa: S704
             self.fragments[key] = found

@@ -20,6 +20,7 @@ from publisher.models import (
     Review,
     ReviewMail,
     ReviewStatus,
+    ReviewSuppression,
 )
 
 LONDON = ZoneInfo("Europe/London")
@@ -76,6 +77,18 @@ def figures(session: Session) -> ReviewFigures:
         median_days_to_reply=round(statistics.median(days), 1) if days else None,
         open_reviews=int(open_count or 0),
     )
+
+
+def suppressed_addresses(session: Session) -> dict[str, str]:
+    """address -> why we no longer email it, in words."""
+    return {
+        address: "Provider asked us to stop emailing"
+        if reason == "stop"
+        else "Email address bounced: find another"
+        for address, reason in session.execute(
+            select(ReviewSuppression.address, ReviewSuppression.reason)
+        )
+    }
 
 
 def review_states(session: Session) -> dict[int, str]:

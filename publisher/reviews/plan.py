@@ -151,7 +151,8 @@ def plan(
     open_entries: set[int] = set()
     if entry_pks is None:
         _reminders(session, settings, now, source_id, suppressed, names, by_address, result)
-    open_entries = _open_or_recent(session, now)
+    # An officer's choice overrides the pause after a recent review, not an open one.
+    open_entries = _open_or_recent(session, now, recent=entry_pks is None)
     for row, address in _candidates(session, settings, today, source_id, entry_pks):
         if row.id in open_entries:
             continue
@@ -203,14 +204,13 @@ def _addresses_asked_today(session: Session, today: dt.date) -> int:
     )
 
 
-def _open_or_recent(session: Session, now: dt.datetime) -> set[int]:
-    """Entries with an open review, or one closed too recently to ask again."""
-    recent = now - dt.timedelta(days=REASK_AFTER_DAYS)
+def _open_or_recent(session: Session, now: dt.datetime, *, recent: bool = True) -> set[int]:
+    """Entries with an open review, or (``recent``) one closed too recently to ask again."""
+    since = now - dt.timedelta(days=REASK_AFTER_DAYS)
+    busy = Review.status == ReviewStatus.OPEN
     return set(
         session.scalars(
-            select(Review.entry_pk).where(
-                or_(Review.status == ReviewStatus.OPEN, Review.closed_at >= recent)
-            )
+            select(Review.entry_pk).where(or_(busy, Review.closed_at >= since) if recent else busy)
         )
     )
 

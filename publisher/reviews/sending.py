@@ -351,3 +351,23 @@ def _undeliverable(conn: Connection, address: str, reason: str) -> None:
             )
         except IntegrityError:
             pass  # another worker recorded it first
+
+
+def record_review_bounce(session: Session, ref: str, reason: str) -> bool:
+    """Notify told us later that a review email could not be delivered (its
+    ``permanent-failure`` callback, reference "rv<ledger id>"): the address becomes
+    undeliverable, as for an SMTP 5xx."""
+    if not ref.startswith("rv") or not ref[2:].isdigit():
+        return False
+    mail = session.get(ReviewMail, int(ref[2:]))
+    if mail is None:
+        return False
+    address = mail.address
+    session.execute(
+        update(Review)
+        .where(Review.address == address, Review.status == ReviewStatus.OPEN)
+        .values(undeliverable=reason[:500])
+    )
+    if session.get(ReviewSuppression, address) is None:
+        session.add(ReviewSuppression(address=address, reason="undeliverable", detail=reason))
+    return True

@@ -211,3 +211,64 @@ def cell(value: str) -> str:
     if (value and value.lstrip()[:1] in ("=", "+", "-", "@")) or value[:1] in ("\t", "\r"):
         return "'" + value
     return value
+
+
+@dataclass(frozen=True)
+class ReportItem:
+    report_id: int
+    source: str
+    entry_id: str
+    name: str
+    link: str | None
+    what: str
+    details: str
+    reporter_email: str | None
+    created_at: dt.datetime
+
+
+def report_items(session: Session, source: str | None = None) -> list[ReportItem]:
+    """Parents' open reports, newest first."""
+    from publisher.models import ProblemReport
+    from publisher.reviews.reports import WHAT
+
+    query = (
+        select(ProblemReport, Entry, Source)
+        .join(Entry, Entry.id == ProblemReport.entry_pk)
+        .join(Source, Source.id == Entry.source_id)
+        .where(ProblemReport.status == ReviewStatus.OPEN)
+        .order_by(ProblemReport.created_at.desc(), ProblemReport.id.desc())
+    )
+    if source:
+        query = query.where(Source.name == source)
+    return [
+        ReportItem(
+            report_id=report.id,
+            source=src.name,
+            entry_id=entry.entry_id,
+            name=entry.name,
+            link=page_url(src, entry.entry_id, entry.url),
+            what=WHAT.get(report.what, report.what),
+            details=report.details,
+            reporter_email=report.reporter_email,
+            created_at=report.created_at,
+        )
+        for report, entry, src in session.execute(query)
+    ]
+
+
+def close_report(session: Session, report: Any, user: User | None, reason: str) -> None:
+    if report.status is not ReviewStatus.OPEN:
+        raise NotOpen()
+    report.status = ReviewStatus.CLOSED
+    report.closed_at = utcnow()
+    report.closed_by = user.id if user is not None else None
+    report.closed_reason = reason[:DISMISS_REASON_LIMIT]
+    audit.record(
+        session,
+        user,
+        "problem_report.close",
+        "problem_report",
+        report.id,
+        {"status": "open"},
+        {"status": "closed", "closed_reason": report.closed_reason},
+    )

@@ -135,12 +135,13 @@ def _publishable(session: Session, change_ids: Iterable[int]) -> list[tuple[Chan
     if not ids:
         return []
     changes = session.scalars(select(Change).where(Change.id.in_(ids)).order_by(Change.id))
-    from publisher.reviews.holds import held_entry_pks, promotes
+    from publisher.reviews.holds import as_checked, held_entry_pks, promotes, trusted_entry_pks
 
-    held = held_entry_pks(session)  # provider says closed (issue 9)
+    # Issue 9: held (the provider says closed) and trusted (confirmed by the provider).
+    held, trusted = held_entry_pks(session), trusted_entry_pks(session)
     out = []
     for change in changes:
-        kind = post_kind(change)
+        kind = post_kind(as_checked(change, trusted))
         if kind is not None and not (change.entry_pk in held and promotes(change.kind)):
             out.append((change, kind))
     return out

@@ -72,9 +72,11 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
 
     voice.register(app)
     console.register(app)
+    from publisher.web import report as parent_report  # issue 9: "Is this wrong?"
     from publisher.web import reviews as provider_reviews  # issue 9: provider pages
 
     app.register_blueprint(provider_reviews.bp)
+    app.register_blueprint(parent_report.bp)
     if settings.web.demo:
         from publisher.web import demo
 

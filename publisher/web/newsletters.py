@@ -93,4 +93,9 @@ def notify_callback() -> Any:
         return jsonify({"result": "no reference"})
     with session_scope() as session:
         found = record_permanent_failure(session, ref, "Notify: permanent-failure")
+        if not found:
+            # A provider review request (issue 9), whose references start "rv".
+            from publisher.reviews.sending import record_review_bounce
+
+            found = record_review_bounce(session, ref, "Notify: permanent-failure")
     return jsonify({"result": "ended" if found else "unknown reference"})

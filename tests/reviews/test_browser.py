@@ -76,3 +76,35 @@ def test_provider_confirms_one_reports_a_change_and_the_officer_sees_both(
     assert_accessible(page)
     assert "Art club: Needs changing" not in page.content()
     context.close()
+
+
+def test_parents_report_form_in_the_browser(
+    browser, live_app, db, directory, session, redis_prefix, monkeypatch
+):
+    from publisher.config import reset_settings
+    from publisher.models import ChangeKind, ProblemReport
+    from publisher.web import create_app
+    from tests.conftest import TEST_REDIS_URL
+    from tests.factories import record_change
+
+    monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
+    reset_settings()
+    change = record_change(session, directory["f1"], ChangeKind.ADDED)
+    session.commit()
+    server = live_app(create_app({"TESTING": True, "SUBSCRIPTIONS_KEY_PREFIX": redis_prefix}))
+    for width in (1280, 320):
+        page = browser.new_context(viewport={"width": width, "height": 800}).new_page()
+        page.goto(f"{server.url}/report/{change.id}")
+        assert_accessible(page)
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="There is a problem").wait_for()
+    assert_accessible(page)
+    page.get_by_label("The contact details are wrong").check()
+    page.get_by_label("Tell us more (optional)").fill("The phone number does not work.")
+    page.get_by_role("button", name="Send").click()
+    page.get_by_role("heading", name="Thank you for telling us").wait_for()
+    assert_accessible(page)
+    session.expire_all()
+    report = session.query(ProblemReport).one()
+    assert (report.what, report.details) == ("contact", "The phone number does not work.")

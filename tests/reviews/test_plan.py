@@ -134,3 +134,24 @@ def test_settings_refuse_bad_reminder_days(monkeypatch):
     reset_settings()
     assert get_settings().review_reminder_days == (7,)
     reset_settings()
+
+
+def test_a_recently_closed_review_pauses_requests_unless_an_officer_asks(session, directory):
+    from publisher.db import utcnow
+    from publisher.models import Review, ReviewStatus
+
+    a1 = directory["a1"]
+    session.add(
+        Review(
+            entry_pk=a1.id,
+            source_id=a1.source_id,
+            entry_id="a1",
+            hash_at_open="",
+            status=ReviewStatus.CLOSED,
+            closed_at=utcnow(),
+        )
+    )
+    session.commit()
+    assert "a1" not in {e.entry_id for m in plan(session).mails for e in m.entries}
+    chosen = plan(session, entry_pks=[a1.id], ignore_limit=True)
+    assert [e.entry_id for m in chosen.mails for e in m.entries] == ["a1"]

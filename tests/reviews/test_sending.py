@@ -86,6 +86,10 @@ def test_smtp_5xx_marks_the_address_undeliverable_without_retrying(
     review = session.scalars(select(Review).where(Review.entry_id == "c1")).one()
     assert "550" in (review.undeliverable or "")
     assert session.get(ReviewSuppression, "sam@c.example").reason == "undeliverable"
+    from publisher.reviews.worklist import work_items
+
+    shown = [i for i in work_items(session) if i.entry_id == "c1"]
+    assert [i.label for i in shown] == ["Email could not be delivered"]
     clock.move(dt.timedelta(days=15))
     run_daily()
     assert "sam@c.example" not in mail_sink.by_recipient()
@@ -131,3 +135,33 @@ def test_cli_send_and_list(session, directory, mail_sink):
         "No entries"
     )
     assert runner.invoke(main, ["reviews", "send", "--limit", "-1"]).exit_code == 2
+
+
+def test_a_notify_permanent_failure_marks_the_address_undeliverable(
+    session, directory, mail_sink, monkeypatch
+):
+    from publisher.config import reset_settings
+    from publisher.web import create_app
+
+    run_daily()
+    mail = session.scalars(select(ReviewMail).where(ReviewMail.address == "office@b.example")).one()
+    monkeypatch.setenv("NOTIFY_CALLBACK_TOKEN", "callback-token-123")
+    reset_settings()
+    client = create_app({"TESTING": True}).test_client()
+    body = {
+        "id": "x",
+        "reference": f"rv{mail.id}",
+        "to": "office@b.example",
+        "status": "permanent-failure",
+        "notification_type": "email",
+    }
+    ok = client.post(
+        "/newsletters/notify/callback",
+        json=body,
+        headers={"Authorization": "Bearer callback-token-123"},
+    )
+    assert ok.status_code == 200 and ok.get_json() == {"result": "ended"}
+    session.expire_all()
+    review = session.scalars(select(Review).where(Review.entry_id == "b1")).one()
+    assert review.undeliverable == "Notify: permanent-failure"
+    assert session.get(ReviewSuppression, "office@b.example").reason == "undeliverable"

@@ -116,6 +116,7 @@ def test_officer_asks_providers_of_chosen_stale_entries(directory, sign_in, sess
     officer = sign_in("editor")
     page = officer.get("/console/stale").get_data(as_text=True)
     assert 'name="entry"' in page and "Not asked yet" in page
+    assert "No contact address: find one for this provider" in page  # n1
     done = officer.post(
         "/console/stale/ask",
         {"entry": [str(directory["a1"].id)]},
