@@ -366,6 +366,9 @@ def download(token: str) -> Any:
             subscriber = _manage_subscriber(session, token)
         except tokens.BadToken as exc:
             return _bad_link(exc)
+        if subscriber.status is not SubscriberStatus.ACTIVE or subscriber.email is None:
+            # Only a current subscription's data is handed out through a link.
+            return render_template("web/subscribe/not_subscribed.html", token=token), 404
         data = lifecycle.export_data(subscriber)
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False),
@@ -399,6 +402,8 @@ def unsubscribe_page(token: str) -> Any:
         try:
             subscriber = lifecycle.subscriber_for_link(session, tokens.UNSUBSCRIBE, token)
         except tokens.BadToken as exc:
+            if lifecycle.ended_for_link(session, tokens.UNSUBSCRIBE, token):
+                return render_template("web/subscribe/unsubscribed.html")
             return _bad_link(exc)
         done = subscriber.status is not SubscriberStatus.ACTIVE
     if done:
@@ -414,6 +419,11 @@ def unsubscribe_submit(token: str) -> Any:
         try:
             subscriber = lifecycle.subscriber_for_link(session, tokens.UNSUBSCRIBE, token)
         except tokens.BadToken as exc:
+            if lifecycle.ended_for_link(session, tokens.UNSUBSCRIBE, token):
+                # Already unsubscribed (a mail provider may send one-click twice).
+                if one_click:
+                    return Response("Unsubscribed", status=200, mimetype="text/plain")
+                return render_template("web/subscribe/unsubscribed.html")
             if one_click:
                 return Response(str(exc), status=400, mimetype="text/plain")
             return _bad_link(exc)
