@@ -108,6 +108,31 @@ def send_now(notice: Notice) -> bool:
     return True
 
 
+def send_link_to(email: str) -> bool:
+    """ "Send me a link": email a manage link if ``email`` (normalised) is subscribed,
+    else nothing. Done by the worker for every request, known address or not, so that
+    the web answer costs the same either way (nothing there can be timed)."""
+    from publisher.db import session_scope
+    from publisher.subscriptions.lifecycle import find_by_email
+
+    with session_scope() as session:
+        subscriber = find_by_email(session, email)
+        if subscriber is None or subscriber.status is not SubscriberStatus.ACTIVE:
+            return False
+        notice = Notice(NoticeKind.MANAGE_LINK, subscriber.id)
+    return send_now(notice)
+
+
+def dispatch_link(email: str, *, inline: bool) -> None:
+    """Queue the look-up and the email for a "send me a link" request."""
+    if inline:
+        send_link_to(email)
+        return
+    from publisher.celery import app
+
+    app.send_task("publisher.subscriptions.send_link", args=[email])
+
+
 def dispatch(notice: Notice, *, inline: bool) -> None:
     """Send after the request's transaction committed: here and now (``inline``, the
     tests and small setups) or through the worker queue."""

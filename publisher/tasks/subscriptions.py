@@ -35,6 +35,24 @@ def send_notice(
         return False
 
 
+@app.task(
+    name="publisher.subscriptions.send_link",
+    bind=True,
+    max_retries=5,
+    default_retry_delay=60,
+)
+def send_link(self: object, email: str) -> bool:
+    """A "send me a link" request: look the address up and email a manage link if it is
+    subscribed (the web answer is the same either way, and does no look-up itself)."""
+    try:
+        return notices.send_link_to(email)
+    except RetryableSendError as exc:
+        raise self.retry(exc=exc) from exc  # type: ignore[attr-defined]
+    except PermanentSendError as exc:
+        log.warning("permanent failure sending a manage link: %s", exc)
+        return False
+
+
 @app.task(name="publisher.subscriptions.apply_retention")
 def apply_retention() -> dict[str, int]:
     """Daily: delete expired unconfirmed requests, erase addresses ended 28+ days ago."""

@@ -455,12 +455,12 @@ def link_submit() -> Any:
         )
     if not _within_limits("link", email):
         return render_template("web/subscribe/limited.html", message=LIMITED_MESSAGE), 429
-    notice = None
-    with session_scope() as session:
-        subscriber = lifecycle.find_by_email(session, email)
-        if subscriber is not None and subscriber.status is SubscriberStatus.ACTIVE:
-            notice = lifecycle.Notice(lifecycle.NoticeKind.MANAGE_LINK, subscriber.id)
-    _send(notice)
+    # No look-up here: the worker does it (and the email) for every address, so the
+    # answer takes the same time whether or not the address is subscribed.
+    try:
+        notices.dispatch_link(email, inline=_inline())
+    except Exception:
+        current_app.logger.exception("could not queue a manage link email")
     return redirect(url_for("subscribe.link_sent"), code=303)
 
 
