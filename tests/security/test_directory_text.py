@@ -49,24 +49,29 @@ def _service(sid: str, name: str, **extra: Any) -> dict[str, Any]:
     }
 
 
-HOSTILE = [
-    _service("bcc", "Sunny Club\nBcc: victim@example.org\r\nSubject: free money"),
-    _service(
-        "bidi",
-        "Play \u202egnp.exe\u202c group \u2066x\u2069",
-        organization={"name": "Help\u202e Ltd\u0007"},
-    ),
-    _service("long", LONG_NAME),
-    _service("angle", "Youth <Club> for <b>teens</b>"),
-    _service("7 Call 0800 000 000 or visit https://evil.example/help", "Phone trick"),
-    _service("../../console/login?next=//evil.example", "Path trick"),
-    _service(
-        "tags",
-        "Tag #1 group",
-        description="Join us! See https://provider.example/signup for times. "
-        "We are #SENDfriendly and #1 in town. www.example.org",
-    ),
-]
+def hostile() -> list[dict[str, Any]]:
+    """Made when the test runs (its dates are relative to the test's clock)."""
+    return [
+        _service("bcc", "Sunny Club\nBcc: victim@example.org\r\nSubject: free money"),
+        _service(
+            "bidi",
+            "Play \u202egnp.exe\u202c group \u2066x\u2069",
+            organization={"name": "Help\u202e Ltd\u0007"},
+        ),
+        _service("long", LONG_NAME),
+        _service("angle", "Youth <Club> for <b>teens</b>"),
+        _service("7 Call 0800 000 000 or visit https://evil.example/help", "Phone trick"),
+        _service("../../console/login?next=//evil.example", "Path trick"),
+        _service(
+            "tags",
+            "Tag #1 group",
+            description="Join us! See https://provider.example/signup for times. "
+            "We are #SENDfriendly and #1 in town. www.example.org",
+        ),
+    ]
+
+
+HOSTILE_COUNT = 7
 
 
 @pytest.fixture()
@@ -84,10 +89,10 @@ def crawled(db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[in
             creds={"access_token": "mastodon-secret-token-123456"},
         )
     assert crawl_source("hostile", notify=False).status == "complete"  # the baseline
-    path.write_text(json.dumps([_service("calm", "Calm Cafe"), *HOSTILE]))
+    path.write_text(json.dumps([_service("calm", "Calm Cafe"), *hostile()]))
     summary = crawl_source("hostile", notify=False)
     assert summary.status == "complete", summary
-    assert summary.counts["added"] == len(HOSTILE)
+    assert summary.counts["added"] == HOSTILE_COUNT
     with session_scope() as session:
         return list(session.scalars(select(Change.id).order_by(Change.id)))
 
@@ -147,7 +152,7 @@ def test_drafts_pass_the_post_rules_they_are_checked_against(
         draft_for_changes(session, crawled)
         session.commit()
         posts = session.scalars(select(Post)).all()
-        assert len(posts) >= len(HOSTILE)
+        assert len(posts) >= HOSTILE_COUNT
         for post in posts:
             result = rules.check(post.account.platform, post.text)
             assert result.ok, (post.text, result.problems)
