@@ -215,7 +215,7 @@ def start_workers(count: int, env: dict[str, str]) -> list[subprocess.Popen[str]
             if "ready." in line:
                 break
         # Keep draining so the worker never blocks on a full pipe.
-        threading.Thread(target=lambda p=proc: [None for _ in p.stderr], daemon=True).start()  # type: ignore[misc]
+        threading.Thread(target=lambda p=proc: [None for _ in p.stderr], daemon=True).start()
     return procs
 
 

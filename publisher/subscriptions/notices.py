@@ -121,27 +121,3 @@ def send_link_to(email: str) -> bool:
             return False
         notice = Notice(NoticeKind.MANAGE_LINK, subscriber.id)
     return send_now(notice)
-
-
-def dispatch_link(email: str, *, inline: bool) -> None:
-    """Queue the look-up and the email for a "send me a link" request."""
-    if inline:
-        send_link_to(email)
-        return
-    from publisher.celery import app
-
-    app.send_task("publisher.subscriptions.send_link", args=[email])
-
-
-def dispatch(notice: Notice, *, inline: bool) -> None:
-    """Send after the request's transaction committed: here and now (``inline``, the
-    tests and small setups) or through the worker queue."""
-    if inline:
-        send_now(notice)
-        return
-    from publisher.celery import app
-
-    app.send_task(
-        "publisher.subscriptions.send_notice",
-        args=[notice.kind.value, notice.subscriber_id, notice.consent_id, notice.reason],
-    )

@@ -53,6 +53,24 @@ def send_link(self: object, email: str) -> bool:
         return False
 
 
+def dispatch(notice: Notice, *, inline: bool) -> None:
+    """Send after the request's transaction committed: here and now (``inline``, the
+    tests and small setups) or through the worker queue."""
+    if inline:
+        notices.send_now(notice)
+        return
+    send_notice.delay(notice.kind.value, notice.subscriber_id, notice.consent_id, notice.reason)
+
+
+def dispatch_link(email: str, *, inline: bool) -> None:
+    """Queue the look-up and the email for a "send me a link" request (``inline``: do
+    both here and now, for the tests and small setups)."""
+    if inline:
+        notices.send_link_to(email)
+        return
+    send_link.delay(email)
+
+
 @app.task(name="publisher.subscriptions.apply_retention")
 def apply_retention() -> dict[str, int]:
     """Daily: delete expired unconfirmed requests, erase addresses ended 28+ days ago."""

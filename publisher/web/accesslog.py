@@ -25,7 +25,7 @@ def redact(text: str) -> str:
     return TOKEN_PATH.sub(r"\1" + HIDDEN, text)
 
 
-class AccessLogger(Logger):
+class AccessLogger(Logger):  # type: ignore[misc]  # gunicorn has no type hints
     """gunicorn's logger with every request atom (line, path, referrer, environ) redacted."""
 
     def atoms(self, resp: Any, req: Any, environ: Any, request_time: Any) -> dict[str, Any]:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from typing import Any
 
 from flask import (
@@ -27,7 +26,7 @@ from sqlalchemy.exc import IntegrityError
 from publisher.config import get_settings
 from publisher.db import session_scope
 from publisher.models import ConsentSource, EndReason, SubscriberStatus
-from publisher.subscriptions import consent, lifecycle, notices, tokens
+from publisher.subscriptions import consent, lifecycle, tokens
 from publisher.subscriptions.addresses import InvalidAddress, normalise_email
 from publisher.subscriptions.preferences import (
     Choice,
@@ -45,7 +44,8 @@ from publisher.subscriptions.ratelimit import (
     client_subject,
     mailbox,
 )
-from publisher.web import csrf
+from publisher.tasks.subscriptions import dispatch, dispatch_link
+from publisher.web.extensions import csrf_exempt
 
 bp = Blueprint("subscribe", __name__, url_prefix="/subscriptions")
 log = logging.getLogger(__name__)
@@ -77,22 +77,13 @@ def _limiter() -> RateLimiter:
 
 
 def _limits() -> tuple[Limit, Limit, Limit, Limit]:
-    """App config first, then the environment (publisher.config). Behind a proxy, client
-    addresses need ProxyFix, or every visitor shares one."""
+    """From the app's config (set from the settings by create_app). Behind a proxy,
+    client addresses need ProxyFix, or every visitor shares one."""
     cfg = current_app.config
-    settings = get_settings()
-    per_address = cfg.get(
-        "SUBSCRIPTIONS_LIMIT_PER_ADDRESS",
-        os.environ.get("SUBSCRIPTIONS_LIMIT_PER_ADDRESS") or PER_ADDRESS.count,
-    )
-    per_client = cfg.get(
-        "SUBSCRIPTIONS_LIMIT_PER_CLIENT",
-        os.environ.get("SUBSCRIPTIONS_LIMIT_PER_CLIENT") or PER_CLIENT.count,
-    )
-    per_day = cfg.get(
-        "SUBSCRIPTIONS_PER_MAILBOX_PER_DAY", settings.subscriptions_per_mailbox_per_day
-    )
-    overall = cfg.get("SUBSCRIPTIONS_EMAILS_PER_HOUR", settings.subscriptions_emails_per_hour)
+    per_address = cfg["SUBSCRIPTIONS_LIMIT_PER_ADDRESS"]
+    per_client = cfg["SUBSCRIPTIONS_LIMIT_PER_CLIENT"]
+    per_day = cfg["SUBSCRIPTIONS_PER_MAILBOX_PER_DAY"]
+    overall = cfg["SUBSCRIPTIONS_EMAILS_PER_HOUR"]
     return (
         Limit(PER_ADDRESS.name, int(per_address), PER_ADDRESS.window_seconds),
         Limit(PER_CLIENT.name, int(per_client), PER_CLIENT.window_seconds),
@@ -148,7 +139,7 @@ def _send(notice: lifecycle.Notice | None) -> None:
     if notice is None:
         return
     try:
-        notices.dispatch(notice, inline=_inline())
+        dispatch(notice, inline=_inline())
     except Exception:
         # A failed send must not show up in the answer (that would tell the asker
         # something about the address); it is logged for the council instead.
@@ -181,9 +172,8 @@ def _form_data() -> dict[str, Any]:
 def _frequency_choices() -> list[tuple[str, str]]:
     """(value, words) for each frequency, from the frequency table."""
     from publisher.newsletters.frequencies import rules_in_order
-    from publisher.newsletters.settings import edition_settings
 
-    settings = edition_settings()
+    settings = get_settings().editions
     return [(r.frequency.value, r.choice(settings)) for r in rules_in_order()]
 
 
@@ -258,7 +248,7 @@ def check_email() -> Any:
 
 
 @bp.post("/api/subscribe")
-@csrf.exempt  # JSON only (a cross-site form cannot send application/json without CORS)
+@csrf_exempt  # JSON only (a cross-site form cannot send application/json without CORS)
 def subscribe_api() -> Any:
     if not request.is_json:
         return jsonify({"error": "Send JSON with Content-Type: application/json"}), 415
@@ -412,7 +402,7 @@ def unsubscribe_page(token: str) -> Any:
 
 
 @bp.post("/unsubscribe/<token>")
-@csrf.exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no CSRF token
+@csrf_exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no CSRF token
 def unsubscribe_submit(token: str) -> Any:
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     with session_scope() as session:
@@ -458,7 +448,7 @@ def link_submit() -> Any:
     # No look-up here: the worker does it (and the email) for every address, so the
     # answer takes the same time whether or not the address is subscribed.
     try:
-        notices.dispatch_link(email, inline=_inline())
+        dispatch_link(email, inline=_inline())
     except Exception:
         current_app.logger.exception("could not queue a manage link email")
     return redirect(url_for("subscribe.link_sent"), code=303)

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from publisher.db import session_scope
 from publisher.feeds.service import rebuild_feeds
 from publisher.ingest import add_source, crawl_source
-from publisher.models import Change, Entry, Post
+from publisher.models import Change, Entry, Platform, Post
 from publisher.social import rules
 from publisher.social.drafting import draft_for_changes
 from publisher.sources.text import SHORT_FIELD_MAX
@@ -84,7 +84,7 @@ def crawled(db: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[in
         # Made before the news, so the news is drafted for it.
         make_social_account(
             session,
-            rules.Platform.MASTODON,
+            Platform.MASTODON,
             "Council Mastodon",
             creds={"access_token": "mastodon-secret-token-123456"},
         )

@@ -144,8 +144,8 @@ def served(tmp_path: Path, redis_prefix: str) -> Iterator[tuple[str, Path, Path]
             try:
                 if requests.get(url + "/healthz", timeout=10).status_code < 500:
                     break
-            except requests.RequestException:
-                pass  # not listening yet, or still starting
+            except requests.RequestException:  # not listening yet, or still starting up
+                pass
             assert time.monotonic() < deadline, "gunicorn did not start"
             assert proc.poll() is None, "gunicorn stopped"
             time.sleep(0.2)
