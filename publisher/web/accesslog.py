@@ -1,10 +1,11 @@
 """Access logs without subscribers' or providers' links.
 
 Confirm, manage and unsubscribe links (and providers' review links) carry a signed
-token in their path; anyone who can read an access log could otherwise use them. Every
-log line the web server writes about a request passes through ``redact``: gunicorn through ``AccessLogger`` (``gunicorn
---logger-class publisher.web.accesslog.AccessLogger``, which ``publisher run`` uses) and
-werkzeug's development server through a logging filter that the app factory installs.
+token in their path; anyone who can read an access log could otherwise use them.
+Every log line the web server writes about a request passes through ``redact``:
+gunicorn through ``AccessLogger`` (``gunicorn --logger-class
+publisher.web.accesslog.AccessLogger``, which ``publisher run`` uses) and werkzeug's
+development server through a logging filter that the app factory installs.
 """
 
 from __future__ import annotations
