@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
+from urllib.parse import quote
 
 from publisher.change_words import details_for
 from publisher.models import Entry, Source
@@ -63,7 +64,9 @@ def jsonable(value: Any) -> Any:
 def page_url(source: Source, entry_id: str, fallback: str | None) -> str | None:
     """The service's page on the council's Local Offer site, else the provider's own site."""
     if source.page_url_template:
-        return source.page_url_template.replace("{id}", entry_id)
+        # The id is the directory's, not ours: encoded whole, it stays one path segment
+        # (no "../", "?", spaces or a second address can ride in on it).
+        return source.page_url_template.replace("{id}", quote(entry_id, safe=""))
     return fallback
 
 

@@ -76,6 +76,27 @@ def _clean(text: Any) -> str:
     return " ".join(_NOT_XML.sub("", str(text or "")).split())
 
 
+_NOT_A_TAG = re.compile(r"<(/?)([A-Za-z][A-Za-z0-9-]*)([^<>]*)>")
+# Elements a directory's HTML might carry (HTML's own names): anything else in angle
+# brackets is text.
+_HTML_ELEMENTS = frozenset(
+    """a abbr address area article aside audio b base bdi bdo blockquote body br button
+    canvas caption cite code col colgroup data datalist dd del details dfn dialog div dl dt
+    em embed fieldset figcaption figure font footer form h1 h2 h3 h4 h5 h6 head header hr
+    html i iframe img input ins kbd label legend li link main map mark math menu meta meter
+    nav noscript object ol optgroup option output p param picture pre progress q rp rt
+    ruby s samp script section select slot small source span strike strong style sub
+    summary sup svg table tbody td template textarea tfoot th thead time title tr track u
+    ul var video wbr xml""".split()
+)
+
+
+def _bracket_words(match: re.Match[str]) -> str:
+    if match.group(2).lower() in _HTML_ELEMENTS:
+        return match.group(0)
+    return f"‹{match.group(1)}{match.group(2)}{match.group(3)}›"
+
+
 def plain_name(text: Any) -> str:
     """A service name as plain text with no markup in it.
 
@@ -83,7 +104,9 @@ def plain_name(text: Any) -> str:
     directory let through are dropped (with a script's content) and any angle bracket
     left is swapped for a look-alike that no reader takes for markup.
     """
-    value = _clean(text)
+    # Angle brackets around a word that is no HTML element ("Youth <Club>") are words,
+    # not markup: keep them (as look-alikes, below) rather than let the cleaner drop them.
+    value = _NOT_A_TAG.sub(_bracket_words, _clean(text))
     for _ in range(3):  # entities can hide tags ("&lt;script&gt;"): unwrap a few times
         cleaned = html.unescape(nh3.clean(value, tags=set()))
         if cleaned == value:

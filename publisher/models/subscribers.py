@@ -72,6 +72,9 @@ class Subscriber(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     # The latest subscribe request (unconfirmed requests expire 7 days after it).
     requested_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The first request of the current unconfirmed chain: retention counts from here, so
+    # asking again every few days cannot keep an unconfirmed address stored.
+    first_requested_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     end_reason: Mapped[EndReason | None] = mapped_column(value_enum(EndReason, 16))

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import regex
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -80,6 +81,20 @@ def _shorten(text: str, limit: int) -> str:
     return cut + "…" if cut else ""
 
 
+_NUMBER_TAG = regex.compile(r"(?<![\w#])#(?=\d)")
+
+
+def postable(text: str) -> str:
+    """Directory words fit to go into a post that must pass the post rules (one link, at
+    most two hashtags, at the end): a URL in a name or description is dropped (the post
+    carries its own link), and a "#word" is written without "#" ("#1" as "No. 1"), so
+    it cannot count as a hashtag."""
+    without = rules.URL_RE.sub(" ", text)
+    without = _NUMBER_TAG.sub("No. ", without)
+    without = rules.HASHTAG_RE.sub(lambda m: m.group(1), without)
+    return " ".join(without.split()).strip(" ,;:")
+
+
 def render(account: SocialAccount, kind: str, changes: Sequence[Change], link: str | None) -> str:
     """The post text from templates/social/<platform>.txt, shortened to fit the platform:
     first the summary is cut, then dropped."""
@@ -88,8 +103,8 @@ def render(account: SocialAccount, kind: str, changes: Sequence[Change], link: s
         snap = change.snapshot or {}
         items.append(
             {
-                "name": snap.get("name") or change.name,
-                "organisation": snap.get("organisation"),
+                "name": postable(str(snap.get("name") or change.name)),
+                "organisation": postable(str(snap.get("organisation") or "")) or None,
                 "ages": _ages(snap),
                 "changed": _changed_words(change),
                 # The most important change in one sentence, named.
@@ -101,7 +116,7 @@ def render(account: SocialAccount, kind: str, changes: Sequence[Change], link: s
                 ),
             }
         )
-    summary = " ".join(((changes[0].snapshot or {}).get("summary") or "").split())
+    summary = postable((changes[0].snapshot or {}).get("summary") or "")
     if len(changes) > 1 or kind == "closed":
         summary = ""
     described = describe(account.platform)

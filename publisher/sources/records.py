@@ -19,7 +19,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from publisher.changes import MATERIAL_FIELDS
-from publisher.sources.text import clean_text, html_to_text
+from publisher.sources.text import clean_text, description_text, single_line, without_invisible
 from publisher.topics import normalise_postcode
 
 STATUSES = frozenset({"active", "inactive", "defunct", "temporarily closed"})
@@ -256,7 +256,7 @@ def _addresses(raw: dict[str, Any]) -> tuple[list[str], list[str]]:
                 if not isinstance(addr, dict):
                     continue
                 parts = [
-                    clean_text(str(addr[k]))
+                    single_line(str(addr[k]))
                     for k in ("address_1", "address_2", "city", "postal_code")
                     if isinstance(addr.get(k), str | int) and str(addr[k]).strip()
                 ]
@@ -275,7 +275,7 @@ def _service_areas(raw: dict[str, Any]) -> list[str]:
         if isinstance(area, dict):
             text = area.get("service_area") or area.get("name")
             if isinstance(text, str) and text.strip():
-                areas.append(clean_text(text))
+                areas.append(single_line(text))
     return sorted(set(areas))
 
 
@@ -289,7 +289,7 @@ def _costs(raw: dict[str, Any], summary: str) -> tuple[list[str], bool]:
         if isinstance(amount, int | float) and not isinstance(amount, bool) and amount > 0:
             paid = True
         parts = [
-            clean_text(str(option[k]))
+            single_line(str(option[k]))
             for k in ("option", "amount", "amount_description")
             if option.get(k) not in (None, "")
         ]
@@ -297,7 +297,7 @@ def _costs(raw: dict[str, Any], summary: str) -> tuple[list[str], bool]:
             costs.append(" ".join(parts))
     fees = raw.get("fees")
     if isinstance(fees, str) and fees.strip():
-        fees_text = clean_text(fees)
+        fees_text = single_line(fees)
         costs.append(fees_text)
         paid = paid or bool(_MONEY.search(fees_text))
     # Descriptions often carry the only price ("£10 an hour").
@@ -312,16 +312,16 @@ def _taxonomy_terms(raw: dict[str, Any]) -> list[str]:
         if isinstance(term, dict):
             for key in ("name", "term"):
                 if isinstance(term.get(key), str) and term[key].strip():
-                    terms.add(clean_text(term[key]))
+                    terms.add(single_line(term[key]))
     for link in _list(raw, "service_taxonomys"):
         tax = link.get("taxonomy") if isinstance(link, dict) else None
         if isinstance(tax, dict) and isinstance(tax.get("name"), str) and tax["name"].strip():
-            terms.add(clean_text(tax["name"]))
+            terms.add(single_line(tax["name"]))
     for audience in _list(raw, "pc_targetAudience"):
         if isinstance(audience, str) and audience.strip():
-            terms.add(clean_text(audience))
+            terms.add(single_line(audience))
         elif isinstance(audience, dict) and isinstance(audience.get("name"), str):
-            terms.add(clean_text(audience["name"]))
+            terms.add(single_line(audience["name"]))
     return sorted(terms)
 
 
@@ -339,10 +339,18 @@ def normalise(raw: Any) -> NormalisedRecord:
     entry_id = rid.strip()
     if not entry_id or len(entry_id) > 255:
         raise RecordError("id must be 1 to 255 characters")
-    if any(ord(c) < 32 or ord(c) == 127 for c in entry_id):
+    if (
+        any(ord(c) < 32 or ord(c) == 127 for c in entry_id)
+        or without_invisible(entry_id) != entry_id
+    ):
         raise RecordError("id contains control characters")
 
+    # Names and short fields are one line, without control or bidi characters, capped:
+    # they go into email subjects and headers, feed titles, posts and CSV cells.
     name = _text(raw, "name", required=True)
+    name = single_line(name) if name else name
+    if not name:
+        raise RecordError("missing name")
     status_raw = raw.get("status")
     if status_raw is None or status_raw == "":
         raise RecordError("missing status")
@@ -357,7 +365,7 @@ def normalise(raw: Any) -> NormalisedRecord:
     description = raw.get("description")
     if description is not None and not isinstance(description, str):
         raise RecordError(f"description must be text, not {_type(description)}")
-    summary = html_to_text(description) if description else ""
+    summary = description_text(description) if description else ""
 
     url = _url(_text(raw, "url"))
     email = _email(_text(raw, "email"))
@@ -373,7 +381,7 @@ def normalise(raw: Any) -> NormalisedRecord:
     organisation = None
     org = raw.get("organization")
     if isinstance(org, dict) and isinstance(org.get("name"), str) and org["name"].strip():
-        organisation = clean_text(org["name"])
+        organisation = single_line(org["name"])
     elif org not in (None, "") and not isinstance(org, dict):
         raise RecordError(f"organization must be an object, not {_type(org)}")
 

@@ -71,6 +71,50 @@ def clean_text(value: str) -> str:
     return _BLANK_LINES.sub("\n\n", "\n".join(lines)).strip()
 
 
+# Characters that change how text around them is shown rather than being text: C0 and C1
+# controls (a newline in a name would put "Bcc: ..." lines into emails and posts), line
+# and paragraph separators, and bidirectional overrides and isolates (U+202E shows
+# "exe.txt" as "txt.exe"). Zero-width joiners stay: emoji sequences need them.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]"
+)
+ELLIPSIS = "\u2026"
+# Longest name or short field we keep (feed titles, subject lines, posts, the console).
+SHORT_FIELD_MAX = 200
+# Longest description we keep; longer ones end with an ellipsis.
+DESCRIPTION_MAX = 5000
+
+
+def without_invisible(value: str) -> str:
+    """``value`` with control, separator and bidi characters removed (newlines kept)."""
+    return _INVISIBLE.sub("", value)
+
+
+def cap(value: str, limit: int) -> str:
+    """At most ``limit`` characters, cut at a word where possible, ending with "…"."""
+    if len(value) <= limit:
+        return value
+    cut = value[: limit - 1]
+    space = cut.rfind(" ")
+    if space > limit * 2 // 3:
+        cut = cut[:space]
+    return cut.rstrip(" ,;:.-") + ELLIPSIS
+
+
+def single_line(value: str, limit: int = SHORT_FIELD_MAX) -> str:
+    """A name or short field from a directory, safe to put in a header, a title, a post
+    or a CSV cell: repaired, one line, no control or bidi characters, at most ``limit``
+    characters."""
+    text = without_invisible(clean_text(without_invisible(value.replace("\n", " "))))
+    return cap(" ".join(text.split()), limit)
+
+
+def description_text(value: str, limit: int = DESCRIPTION_MAX) -> str:
+    """A description: lines and paragraphs kept, control and bidi characters removed,
+    at most ``limit`` characters."""
+    return cap(without_invisible(html_to_text(without_invisible(value))), limit)
+
+
 def html_to_text(value: str) -> str:
     """Text of an HTML fragment: one blank line between blocks, markup and scripts gone.
 

@@ -37,6 +37,8 @@ from publisher.subscriptions.preferences import Choice
 
 ERASE_AFTER = dt.timedelta(days=28)
 PENDING_EXPIRES_AFTER = tokens.CONFIRM_MAX_AGE
+# How long each kind of link works (None: until revoked by token_version).
+LINK_MAX_AGE = {tokens.MAGIC: tokens.MAGIC_MAX_AGE, tokens.MANAGE: tokens.MANAGE_MAX_AGE}
 
 
 class NoticeKind(enum.Enum):
@@ -138,6 +140,9 @@ def request_subscription(
     if subscriber is None:
         subscriber = Subscriber(email=email, status=SubscriberStatus.PENDING, created_at=now)
         session.add(subscriber)
+    if subscriber.status is not SubscriberStatus.PENDING or subscriber.first_requested_at is None:
+        # A new chain of requests; repeats while pending keep its start (retention).
+        subscriber.first_requested_at = now
     subscriber.status = SubscriberStatus.PENDING
     subscriber.requested_at = now
     choice.apply_to(subscriber)
@@ -182,6 +187,9 @@ def confirm(session: Session, token: str, *, now: dt.datetime | None = None) -> 
     subscriber.confirmed_at = now
     subscriber.ended_at = None
     subscriber.end_reason = None
+    subscriber.first_requested_at = None
+    # Links from an earlier subscription of this address stop working (re-subscription).
+    subscriber.token_version += 1
     # A new, confirmed request lifts an earlier suppression of this address.
     session.execute(
         delete(Suppression).where(Suppression.email_sha256 == email_sha256(subscriber.email))
@@ -192,12 +200,23 @@ def confirm(session: Session, token: str, *, now: dt.datetime | None = None) -> 
 def subscriber_for_link(session: Session, kind: str, token: str) -> Subscriber:
     """The subscriber a manage, magic or unsubscribe link is for; ``BadToken`` if it was
     forged, has run out, or was revoked by a newer token_version."""
-    max_age = tokens.MAGIC_MAX_AGE if kind == tokens.MAGIC else None
-    claim = tokens.read(kind, token, max_age=max_age)
+    claim = tokens.read(kind, token, max_age=LINK_MAX_AGE.get(kind))
     subscriber = session.get(Subscriber, claim.subscriber_id)
     if subscriber is None or subscriber.token_version != claim.number:
         raise tokens.BadToken("This link no longer works")
     return subscriber
+
+
+def ended_for_link(session: Session, kind: str, token: str) -> bool:
+    """A genuine link (signature checked, whatever its age or version) for someone who
+    is not subscribed now: an unsubscribe link followed again after unsubscribing gets
+    "you are unsubscribed" rather than an error, and changes nothing."""
+    try:
+        claim = tokens.read(kind, token)
+    except tokens.BadToken:
+        return False
+    subscriber = session.get(Subscriber, claim.subscriber_id)
+    return subscriber is not None and subscriber.status is not SubscriberStatus.ACTIVE
 
 
 def update_choice(
@@ -235,6 +254,8 @@ def end_subscription(
     subscriber.status = SubscriberStatus.ENDED
     subscriber.ended_at = now
     subscriber.end_reason = reason
+    # Every manage and unsubscribe link sent so far stops working.
+    subscriber.token_version += 1
     if reason is EndReason.UNSUBSCRIBED:
         record_subscription_event(session, UNSUBSCRIBES, now)
     for record in subscriber.consents:

@@ -122,3 +122,18 @@ def send_now(notice: Notice) -> bool:
         return False
     deliver(rendered)
     return True
+
+
+def send_link_to(email: str) -> bool:
+    """ "Send me a link": email a manage link if ``email`` (normalised) is subscribed,
+    else nothing. Done by the worker for every request, known address or not, so that
+    the web answer costs the same either way (nothing there can be timed)."""
+    from publisher.db import session_scope
+    from publisher.subscriptions.lifecycle import find_by_email
+
+    with session_scope() as session:
+        subscriber = find_by_email(session, email)
+        if subscriber is None or subscriber.status is not SubscriberStatus.ACTIVE:
+            return False
+        notice = Notice(NoticeKind.MANAGE_LINK, subscriber.id)
+    return send_now(notice)

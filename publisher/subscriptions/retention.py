@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from publisher.db import utcnow
@@ -27,7 +27,9 @@ def apply_retention(session: Session, *, now: dt.datetime | None = None) -> Rete
     stale_pending = session.scalars(
         select(Subscriber).where(
             Subscriber.status == SubscriberStatus.PENDING,
-            Subscriber.requested_at < now - PENDING_EXPIRES_AFTER,
+            # From the first request of the chain: repeating it does not extend the stay.
+            func.coalesce(Subscriber.first_requested_at, Subscriber.requested_at)
+            < now - PENDING_EXPIRES_AFTER,
         )
     ).all()
     for subscriber in stale_pending:

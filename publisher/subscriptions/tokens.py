@@ -1,8 +1,11 @@
 """Signed links (itsdangerous), each kind with its own salt so one can never pass for another.
 
 - confirm: [subscriber id, consent id], valid 7 days (unconfirmed requests expire then);
-- manage and unsubscribe: [subscriber id, token_version], no age limit, dead once the
-  subscriber's token_version moves on;
+- manage: [subscriber id, token_version], valid 93 days (every email brings a fresh one,
+  and the longest gap between editions is a month), dead once token_version moves on;
+- unsubscribe: [subscriber id, token_version], no age limit (leaving must always work
+  from any email still in an inbox), dead once token_version moves on: it moves at
+  unsubscribe, at re-subscription and at erasure;
 - magic (the "send me a link" email): [subscriber id, token_version], valid 1 hour.
 """
 
@@ -18,6 +21,7 @@ from publisher.secret import secret_key
 
 CONFIRM_MAX_AGE = dt.timedelta(days=7)
 MAGIC_MAX_AGE = dt.timedelta(hours=1)
+MANAGE_MAX_AGE = dt.timedelta(days=93)
 
 CONFIRM = "subscriptions.confirm"
 MANAGE = "subscriptions.manage"

@@ -35,6 +35,24 @@ def send_notice(
         return False
 
 
+@app.task(
+    name="publisher.subscriptions.send_link",
+    bind=True,
+    max_retries=5,
+    default_retry_delay=60,
+)
+def send_link(self: object, email: str) -> bool:
+    """A "send me a link" request: look the address up and email a manage link if it is
+    subscribed (the web answer is the same either way, and does no look-up itself)."""
+    try:
+        return notices.send_link_to(email)
+    except RetryableSendError as exc:
+        raise self.retry(exc=exc) from exc  # type: ignore[attr-defined]
+    except PermanentSendError as exc:
+        log.warning("permanent failure sending a manage link: %s", exc)
+        return False
+
+
 def dispatch(notice: Notice, *, inline: bool) -> None:
     """Send after the request's transaction committed: here and now (``inline``, the
     tests and small setups) or through the worker queue."""
@@ -42,6 +60,15 @@ def dispatch(notice: Notice, *, inline: bool) -> None:
         notices.send_now(notice)
         return
     send_notice.delay(notice.kind.value, notice.subscriber_id, notice.consent_id, notice.reason)
+
+
+def dispatch_link(email: str, *, inline: bool) -> None:
+    """Queue the look-up and the email for a "send me a link" request (``inline``: do
+    both here and now, for the tests and small setups)."""
+    if inline:
+        notices.send_link_to(email)
+        return
+    send_link.delay(email)
 
 
 @app.task(name="publisher.subscriptions.apply_retention")

@@ -1,10 +1,11 @@
-"""Access logs without subscribers' links.
+"""Access logs without subscribers' or providers' links.
 
-Confirm, manage and unsubscribe links carry a signed token in their path; anyone who can
-read an access log could otherwise use them. Every log line the web server writes about
-a request passes through ``redact``: gunicorn through ``AccessLogger`` (``gunicorn
---logger-class publisher.web.accesslog.AccessLogger``, which ``publisher run`` uses) and
-werkzeug's development server through a logging filter that the app factory installs.
+Confirm, manage and unsubscribe links (and providers' review links) carry a signed
+token in their path; anyone who can read an access log could otherwise use them.
+Every log line the web server writes about a request passes through ``redact``:
+gunicorn through ``AccessLogger`` (``gunicorn --logger-class
+publisher.web.accesslog.AccessLogger``, which ``publisher run`` uses) and werkzeug's
+development server through a logging filter that the app factory installs.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ from gunicorn.glogging import Logger
 
 # The token is whatever follows the link's kind, up to the next "/", "?", space or quote
 # (data.json and delete pages keep their suffix so the log still says what was asked).
-TOKEN_PATH = re.compile(r"(/subscriptions/(?:confirm|manage|unsubscribe)/)[^/?#\s\"']+")
+# Providers' review links (/check/<token>, publisher.reviews.links) carry tokens too.
+TOKEN_PATH = re.compile(r"(/subscriptions/(?:confirm|manage|unsubscribe)/|/check/)[^/?#\s\"']+")
 HIDDEN = "[token]"
 
 

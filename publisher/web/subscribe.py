@@ -45,7 +45,7 @@ from publisher.subscriptions.ratelimit import (
     mailbox,
 )
 from publisher.subscriptions.readback import choice_summary
-from publisher.tasks.subscriptions import dispatch
+from publisher.tasks.subscriptions import dispatch, dispatch_link
 from publisher.web.extensions import csrf_exempt
 
 bp = Blueprint("subscribe", __name__, url_prefix="/subscriptions")
@@ -380,6 +380,9 @@ def download(token: str) -> Any:
             subscriber = _manage_subscriber(session, token)
         except tokens.BadToken as exc:
             return _bad_link(exc)
+        if subscriber.status is not SubscriberStatus.ACTIVE or subscriber.email is None:
+            # Only a current subscription's data is handed out through a link.
+            return render_template("web/subscribe/not_subscribed.html", token=token), 404
         data = lifecycle.export_data(subscriber)
     return Response(
         json.dumps(data, indent=2, ensure_ascii=False),
@@ -427,6 +430,8 @@ def unsubscribe_page(token: str) -> Any:
         try:
             subscriber = lifecycle.subscriber_for_link(session, tokens.UNSUBSCRIBE, token)
         except tokens.BadToken as exc:
+            if lifecycle.ended_for_link(session, tokens.UNSUBSCRIBE, token):
+                return render_template("web/subscribe/unsubscribed.html")
             return _bad_link(exc)
         done = subscriber.status is not SubscriberStatus.ACTIVE
     if done:
@@ -442,6 +447,11 @@ def unsubscribe_submit(token: str) -> Any:
         try:
             subscriber = lifecycle.subscriber_for_link(session, tokens.UNSUBSCRIBE, token)
         except tokens.BadToken as exc:
+            if lifecycle.ended_for_link(session, tokens.UNSUBSCRIBE, token):
+                # Already unsubscribed (a mail provider may send one-click twice).
+                if one_click:
+                    return Response("Unsubscribed", status=200, mimetype="text/plain")
+                return render_template("web/subscribe/unsubscribed.html")
             if one_click:
                 return Response(str(exc), status=400, mimetype="text/plain")
             return _bad_link(exc)
@@ -473,12 +483,12 @@ def link_submit() -> Any:
         )
     if not _within_limits("link", email):
         return render_template("web/subscribe/limited.html", message=LIMITED_MESSAGE), 429
-    notice = None
-    with session_scope() as session:
-        subscriber = lifecycle.find_by_email(session, email)
-        if subscriber is not None and subscriber.status is SubscriberStatus.ACTIVE:
-            notice = lifecycle.Notice(lifecycle.NoticeKind.MANAGE_LINK, subscriber.id)
-    _send(notice)
+    # No look-up here: the worker does it (and the email) for every address, so the
+    # answer takes the same time whether or not the address is subscribed.
+    try:
+        dispatch_link(email, inline=_inline())
+    except Exception:
+        current_app.logger.exception("could not queue a manage link email")
     return redirect(url_for("subscribe.link_sent"), code=303)
 
 

@@ -203,10 +203,15 @@ def test_link_tokens_stay_out_of_the_access_log(served: tuple[str, Path, Path]) 
     assert requests.get(url + path, timeout=10).status_code == 200
     # A page opened from the link sends it as the Referer: that is hidden too.
     requests.get(url + "/privacy", headers={"Referer": url + path}, timeout=10)
+    # Made-up tokens on the other token paths (answers do not matter, the log does).
+    for probe in ("/subscriptions/manage/SECRETmanage1/data.json", "/check/SECRETcheck22"):
+        requests.get(url + probe, timeout=10)
     deadline = time.monotonic() + 10
-    while "/privacy" not in log.read_text() and time.monotonic() < deadline:
+    while "/check/" not in log.read_text() and time.monotonic() < deadline:
         time.sleep(0.1)
     text = log.read_text()
     assert "/subscriptions/confirm/[token]" in text
     assert token not in text
     assert token[:20] not in text
+    assert "SECRET" not in text
+    assert "/subscriptions/manage/[token]/data.json" in text and "/check/[token]" in text
