@@ -146,7 +146,7 @@ def test_long_writes_beside_a_busy_writer(
         server.stop()
     with session_scope() as session:
         assert session.scalar(select(func.count()).select_from(Entry)) == 60 + len(news)
-        assert session.scalar(select(func.count()).select_from(FeedDocument)) >= 1
+        assert (session.scalar(select(func.count()).select_from(FeedDocument)) or 0) >= 1
         assert session.scalar(select(func.count()).select_from(Post)) == len(drafted) > 0
     assert rebuilt.newest_change_id >= max(news)
     assert retained.expired_deleted + retained.expired_ended == 1
