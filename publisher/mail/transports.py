@@ -159,6 +159,10 @@ class SmtpTransport:
         conn = self._connect()
         try:
             code, resp = conn.mail(self.envelope_from)
+            if code == 421:
+                # "Closing the channel" (often an idle timeout): a new connection may do.
+                self._drop()
+                raise _ConnectionLostEarly(f"SMTP server closing: {code} {resp!r}"[:500])
             if code != 250:
                 conn.rset()
                 raise self._refused(code, resp, "sender")
