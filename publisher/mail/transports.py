@@ -49,11 +49,12 @@ def _no_handover() -> None:
 
 
 class SmtpTransport:
-    """SMTP with one connection reused for many messages.
+    """SMTP with connections reused for many messages.
 
     ``smtp://user:pass@host:587`` upgrades with STARTTLS (required when there are
     credentials, so a password never goes in clear); ``smtps://host:465`` is TLS from
-    the start.
+    the start. ``send`` uses one connection; ``send_group`` writes several messages side
+    by side on ``SMTP_CONNECTIONS`` connections with one handover for them all.
     """
 
     name = "smtp"
@@ -74,14 +75,10 @@ class SmtpTransport:
         self.envelope_from = _bare(settings.mail_from)
         self.id_domain = settings.message_id_domain
         self.limiter = limiter or RateLimiter("smtp", settings.rate_per_minute)
-        self._conn: smtplib.SMTP | None = None
-        self._last_used = 0.0
+        self.group_size = settings.smtp_connections
+        self._lines = [_Line(self) for _ in range(self.group_size)]
 
-    def _connect(self) -> smtplib.SMTP:
-        if self._conn is not None:
-            if time.monotonic() - self._last_used < IDLE_CHECK_SECONDS or self._alive():
-                return self._conn
-            self._drop()  # closed by the server while idle: start afresh
+    def _open(self) -> smtplib.SMTP:
         try:
             conn: smtplib.SMTP
             if self.implicit_tls:
@@ -110,24 +107,7 @@ class SmtpTransport:
             raise RetryableSendError(f"SMTP login refused: {exc.smtp_code}") from exc
         except (OSError, smtplib.SMTPException) as exc:
             raise RetryableSendError(f"cannot reach SMTP server: {exc}") from exc
-        self._conn = conn
         return conn
-
-    def _alive(self) -> bool:
-        assert self._conn is not None
-        try:
-            code, _ = self._conn.noop()
-        except (OSError, smtplib.SMTPException):
-            return False
-        return code == 250
-
-    def _drop(self) -> None:
-        conn, self._conn = self._conn, None
-        if conn is not None:
-            try:
-                conn.close()
-            except OSError:
-                pass
 
     @staticmethod
     def _refused(code: int, resp: bytes, what: str, *, recipient: bool = False) -> Exception:
@@ -136,79 +116,191 @@ class SmtpTransport:
             return PermanentSendError(text, ends_subscription=recipient)
         return RetryableSendError(text)
 
-    def send(self, message: OutgoingMessage, on_handover: Handover | None = None) -> str:
-        data = message.to_bytes(self.sender, self.id_domain)
-        data = _dot_stuffed(data)
-        if not data.endswith(b"\r\n"):
-            data += b"\r\n"
+    def _encode(self, message: OutgoingMessage) -> bytes:
+        data = _dot_stuffed(message.to_bytes(self.sender, self.id_domain))
+        return data if data.endswith(b"\r\n") else data + b"\r\n"
+
+    def _begin(self, line: _Line, message: OutgoingMessage, data: bytes) -> None:
+        """Everything of one message but its final "."; on a reused connection that
+        turns out dead, once more at once on a new one (nothing was stored)."""
         self.limiter.acquire()
-        reused = self._conn is not None
+        reused = line.conn is not None
         try:
-            return self._send(message, data, on_handover)
+            line.begin(message, data)
+            return
         except _ConnectionLostEarly as lost:
             if not reused:
                 raise RetryableSendError(lost.reason) from lost
-        # A reused connection failed before DATA was complete: nothing was stored, so
-        # the same message goes once more at once on a new connection.
         try:
-            return self._send(message, data, on_handover)
+            line.begin(message, data)
         except _ConnectionLostEarly as lost:
             raise RetryableSendError(lost.reason) from lost
 
-    def _send(self, message: OutgoingMessage, data: bytes, on_handover: Handover | None) -> str:
-        conn = self._connect()
-        try:
-            code, resp = conn.mail(self.envelope_from)
-            if code == 421:
-                # "Closing the channel" (often an idle timeout): a new connection may do.
-                self._drop()
-                raise _ConnectionLostEarly(f"SMTP server closing: {code} {resp!r}"[:500])
-            if code != 250:
-                conn.rset()
-                raise self._refused(code, resp, "sender")
-            code, resp = conn.rcpt(message.recipient())
-            if code not in (250, 251):
-                conn.rset()
-                raise self._refused(code, resp, "recipient", recipient=True)
-            code, resp = conn.docmd("DATA")
-            if code != 354:
-                conn.rset()
-                raise self._refused(code, resp, "DATA")
-            conn.send(data)
-        except (OSError, smtplib.SMTPException) as exc:
-            # Before the final ".": the server keeps nothing, sending again is safe.
-            self._drop()
-            raise _ConnectionLostEarly(f"SMTP connection lost: {exc}") from exc
+    def send(self, message: OutgoingMessage, on_handover: Handover | None = None) -> str:
+        line = self._lines[0]
+        self._begin(line, message, self._encode(message))
         try:
             (on_handover or _no_handover)()
         except BaseException:
             # Without the final "." the server discards what it has: nothing sent.
-            self._drop()
+            line.drop()
             raise
+        line.finish()
+        return line.complete(message)
+
+    def send_group(
+        self,
+        messages: list[OutgoingMessage],
+        on_handover: Callable[[list[int]], set[int]],
+    ) -> list[str | Exception]:
+        """Send up to ``group_size`` messages side by side, one per connection.
+
+        Each is written up to its final "."; then ``on_handover`` is called once with
+        the indexes of those ready and returns the indexes that may go (the caller's
+        ledger marks them in one commit). Only those get their final "."; the others
+        are abandoned (the server discards them). Returns, per message, its id or the
+        error (``RetryableSendError``, ``PermanentSendError``, ``UnknownSendOutcome``,
+        or ``LookupError`` for one the handover held back).
+        """
+        assert len(messages) <= self.group_size
+        out: list[str | Exception] = [LookupError("not handed over")] * len(messages)
+        ready: list[int] = []
+        for i, message in enumerate(messages):
+            try:
+                self._begin(self._lines[i], message, self._encode(message))
+                ready.append(i)
+            except (RetryableSendError, PermanentSendError) as exc:
+                out[i] = exc
+        if not ready:
+            return out
         try:
-            conn.send(b".\r\n")
-            code, resp = conn.getreply()
-        except (OSError, smtplib.SMTPException) as exc:
-            # The whole message went; the server may have stored it before the line
-            # dropped. Unknown, not retryable: retrying could send it twice.
-            self._drop()
-            raise UnknownSendOutcome(
-                f"no reply after the message was sent (it may have arrived): {exc}"[:500]
-            ) from exc
-        self._last_used = time.monotonic()
-        if code != 250:
-            # A clear refusal of the message: the server did not keep it.
-            raise self._refused(code, resp, "message")
-        assert message.message_id is not None
-        return message.message_id
+            allowed = on_handover(ready)
+        except BaseException:
+            for i in ready:
+                self._lines[i].drop()
+            raise
+        going = [i for i in ready if i in allowed]
+        for i in ready:
+            if i not in allowed:
+                self._lines[i].drop()
+        # Every final "." first, then every reply: the server works on all at once.
+        finished: list[int] = []
+        for i in going:
+            try:
+                self._lines[i].finish()
+                finished.append(i)
+            except UnknownSendOutcome as exc:
+                out[i] = exc
+        for i in finished:
+            try:
+                out[i] = self._lines[i].complete(messages[i])
+            except (UnknownSendOutcome, RetryableSendError, PermanentSendError) as exc:
+                out[i] = exc
+        return out
 
     def close(self) -> None:
-        conn, self._conn = self._conn, None
+        for line in self._lines:
+            line.close()
+
+
+class _Line:
+    """One SMTP connection of a transport, opened when first needed, checked with NOOP
+    after it sat idle (servers close idle connections without telling us)."""
+
+    def __init__(self, transport: SmtpTransport) -> None:
+        self.transport = transport
+        self.conn: smtplib.SMTP | None = None
+        self.last_used = 0.0
+
+    def connect(self) -> smtplib.SMTP:
+        if self.conn is not None:
+            if time.monotonic() - self.last_used < IDLE_CHECK_SECONDS or self._alive():
+                return self.conn
+            self.drop()  # closed by the server while idle: start afresh
+        self.conn = self.transport._open()
+        self.last_used = time.monotonic()
+        return self.conn
+
+    def _alive(self) -> bool:
+        assert self.conn is not None
+        try:
+            code, _ = self.conn.noop()
+        except (OSError, smtplib.SMTPException):
+            return False
+        return code == 250
+
+    def drop(self) -> None:
+        conn, self.conn = self.conn, None
+        if conn is not None:
+            try:
+                conn.close()
+            except OSError:
+                pass
+
+    def close(self) -> None:
+        conn, self.conn = self.conn, None
         if conn is not None:
             try:
                 conn.quit()
             except (OSError, smtplib.SMTPException):
                 conn.close()
+
+    def begin(self, message: OutgoingMessage, data: bytes) -> None:
+        refused = self.transport._refused
+        conn = self.connect()
+        try:
+            code, resp = conn.mail(self.transport.envelope_from)
+            if code == 421:
+                # "Closing the channel" (often an idle timeout): a new connection may do.
+                self.drop()
+                raise _ConnectionLostEarly(f"SMTP server closing: {code} {resp!r}"[:500])
+            if code != 250:
+                conn.rset()
+                raise refused(code, resp, "sender")
+            code, resp = conn.rcpt(message.recipient())
+            if code not in (250, 251):
+                conn.rset()
+                raise refused(code, resp, "recipient", recipient=True)
+            code, resp = conn.docmd("DATA")
+            if code != 354:
+                conn.rset()
+                raise refused(code, resp, "DATA")
+            conn.send(data)
+        except (OSError, smtplib.SMTPException) as exc:
+            # Before the final ".": the server keeps nothing, sending again is safe.
+            self.drop()
+            raise _ConnectionLostEarly(f"SMTP connection lost: {exc}") from exc
+
+    def finish(self) -> None:
+        """The final "."; from here the server may keep the message."""
+        assert self.conn is not None
+        try:
+            self.conn.send(b".\r\n")
+        except (OSError, smtplib.SMTPException) as exc:
+            self.drop()
+            raise _unknown(exc) from exc
+
+    def complete(self, message: OutgoingMessage) -> str:
+        assert self.conn is not None
+        try:
+            code, resp = self.conn.getreply()
+        except (OSError, smtplib.SMTPException) as exc:
+            # The whole message went; the server may have stored it before the line
+            # dropped. Unknown, not retryable: retrying could send it twice.
+            self.drop()
+            raise _unknown(exc) from exc
+        self.last_used = time.monotonic()
+        if code != 250:
+            # A clear refusal of the message: the server did not keep it.
+            raise self.transport._refused(code, resp, "message")
+        assert message.message_id is not None
+        return message.message_id
+
+
+def _unknown(exc: BaseException) -> UnknownSendOutcome:
+    return UnknownSendOutcome(
+        f"no reply after the message was sent (it may have arrived): {exc}"[:500]
+    )
 
 
 class _ConnectionLostEarly(Exception):
