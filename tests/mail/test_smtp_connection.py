@@ -12,12 +12,13 @@ import pytest
 from publisher.config import reset_settings
 from publisher.mail import (
     OutgoingMessage,
+    PermanentSendError,
     RetryableSendError,
     SmtpTransport,
     UnknownSendOutcome,
     mail_settings,
-    transports,
 )
+from publisher.mail import smtp as transports
 from tests.faults.smtp_faults import FaultySink
 
 
@@ -76,3 +77,34 @@ def test_a_connection_closed_while_idle_is_replaced(
         pytest.fail(f"the stale connection was not replaced: {exc}")
     assert time.monotonic() - started < 5
     assert [m.rcpt_tos for m in sink.messages] == [["first@example.org"], ["second@example.org"]]
+
+
+def test_a_group_goes_side_by_side_with_one_handover(
+    transport: tuple[SmtpTransport, FaultySink],
+) -> None:
+    """Four messages on four connections: one refused at RCPT (never handed over), one
+    held back at the handover (its claim was lost: no final "."), one whose reply is
+    lost (unknown), one sent."""
+    smtp, sink = transport
+    assert smtp.group_size == 4
+    sink.reject = {"refused@example.org": "550 5.1.1 No such user"}
+    sink.drop_after_data = {"lost@example.org"}
+    to = ["refused@example.org", "held@example.org", "lost@example.org", "sent@example.org"]
+    handed: list[list[int]] = []
+
+    def handover(ready: list[int]) -> set[int]:
+        handed.append(ready)
+        return set(ready) - {1}
+
+    out = smtp.send_group([_message(a) for a in to], handover)
+    assert handed == [[1, 2, 3]]  # one handover for the group, the refused one not in it
+    assert isinstance(out[0], PermanentSendError) and out[0].ends_subscription
+    assert isinstance(out[1], LookupError)
+    assert isinstance(out[2], UnknownSendOutcome)
+    assert out[3] == "<sent@example.org@test>"
+    time.sleep(0.2)
+    received = sorted(r.rcpt_tos[0] for r in sink.messages)
+    assert received == ["lost@example.org", "sent@example.org"]  # held back: discarded
+    # The group's connections are reused (or replaced) for the next group.
+    again = smtp.send_group([_message("next@example.org")], lambda ready: set(ready))
+    assert again == ["<next@example.org@test>"]
