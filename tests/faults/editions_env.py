@@ -17,7 +17,7 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -26,7 +26,7 @@ from sqlalchemy import func, select
 
 from publisher.db import session_scope, utcnow
 from publisher.models import Delivery, DeliveryStatus, Frequency
-from publisher.newsletters.settings import edition_settings
+from publisher.newsletters.settings import EditionSettings, edition_settings
 from publisher.newsletters.windows import latest_close
 from tests.clock import subprocess_clock_env
 from tests.mailsink import MailSink
@@ -151,6 +151,11 @@ def producer(redis_url: str, prefix: str) -> Celery:
         "publisher.social.*": {"queue": "social"},
     }
     return app
+
+
+def small_batches() -> EditionSettings:
+    """The test's own edition settings with the workers' batch size (several batches)."""
+    return replace(edition_settings(), batch_size=25)
 
 
 def queue_with(app: Celery) -> Callable[[int, list[int]], None]:

@@ -30,6 +30,7 @@ from tests.faults.editions_env import (
     queue_with,
     seed,
     settled,
+    small_batches,
     start_beat,
     start_worker,
     wait_for,
@@ -47,7 +48,11 @@ def _start(
 
 
 def _build_and_queue(redis_prefix: str) -> int:
-    result = run_edition(Frequency.WEEKLY, queue_with(producer(TEST_REDIS_URL, redis_prefix)))
+    result = run_edition(
+        Frequency.WEEKLY,
+        queue_with(producer(TEST_REDIS_URL, redis_prefix)),
+        settings=small_batches(),
+    )
     assert result.edition_id is not None and result.recipients == PEOPLE, result
     return result.edition_id
 
@@ -145,13 +150,18 @@ def test_550s_fail_once_and_end_only_those_subscriptions(
         DeliveryStatus.SENT: PEOPLE - len(refused),
         DeliveryStatus.FAILED: len(refused),
     }
-    with session_scope() as session:
-        ended = set(
-            session.scalars(
-                select(Subscriber.email).where(Subscriber.status == SubscriberStatus.ENDED)
-            )
-        )
-    assert ended == refused
+
+    def ended() -> set[str]:
+        with session_scope() as session:
+            return {
+                str(e)
+                for e in session.scalars(
+                    select(Subscriber.email).where(Subscriber.status == SubscriberStatus.ENDED)
+                )
+            }
+
+    # Ended after the batch's last delivery is recorded, so a moment after it settles.
+    wait_for(lambda: ended() == refused, 30, "the refused subscriptions to end")
 
 
 def test_two_beats_build_and_send_one_edition(

@@ -35,6 +35,7 @@ from tests.faults.editions_env import (
     queue_with,
     seed,
     settled,
+    small_batches,
     start_beat,
     start_worker,
     wait_for,
@@ -58,7 +59,11 @@ def test_broker_lost_mid_edition(
         sink.delay = 0.03
         env = env_for(database_url, broker.url, redis_prefix, sink.url, tmp_path / "w")
         procs += [start_worker(env, log, "w"), start_beat(env, log, tmp_path / "beat")]
-        result = run_edition(Frequency.WEEKLY, queue_with(producer(broker.url, redis_prefix)))
+        result = run_edition(
+            Frequency.WEEKLY,
+            queue_with(producer(broker.url, redis_prefix)),
+            settings=small_batches(),
+        )
         assert result.recipients == PEOPLE
         wait_for(lambda: len(sink.messages) >= 40, 60, "the worker to get going", log)
         broker.kill()
@@ -106,7 +111,11 @@ def test_database_stopped_or_crashed_mid_edition(
         sink.delay = 0.03
         env = env_for(own_database.url, TEST_REDIS_URL, redis_prefix, sink.url, tmp_path / "w")
         procs += [start_worker(env, log, "w"), start_beat(env, log, tmp_path / "beat")]
-        result = run_edition(Frequency.WEEKLY, queue_with(producer(TEST_REDIS_URL, redis_prefix)))
+        result = run_edition(
+            Frequency.WEEKLY,
+            queue_with(producer(TEST_REDIS_URL, redis_prefix)),
+            settings=small_batches(),
+        )
         assert result.recipients == PEOPLE
         wait_for(lambda: len(sink.messages) >= 60, 60, "the worker to get going", log)
         own_database.stop(mode)
