@@ -23,6 +23,7 @@ test: setup
 lint: setup
 	$(BIN)/ruff check publisher tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: setup
 	$(BIN)/python bench/run.py

@@ -7,6 +7,7 @@ re-reads the database, so a task delivered twice does nothing the second time.
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from kombu import Queue
 
@@ -27,7 +28,7 @@ task_reject_on_worker_lost = True
 worker_prefetch_multiplier = 1
 # Long enough for the longest crawl; ETAs are never used for scheduling (posts and
 # editions are rows polled by beat), so nothing waits past this.
-broker_transport_options = {
+broker_transport_options: dict[str, int | str] = {
     "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "7200")),
 }
 _prefix = os.environ.get("CELERY_KEY_PREFIX")
@@ -48,6 +49,8 @@ task_routes = {
     "publisher.newsletters.*": {"queue": "newsletters"},
     "publisher.feeds.*": {"queue": "feeds"},
     "publisher.social.*": {"queue": "social"},
+    # Review emails go out with the newsletters' mail workers (same transports, same limit).
+    "publisher.reviews.*": {"queue": "newsletters"},
 }
 
 timezone = "Europe/London"
@@ -57,7 +60,7 @@ accept_content = ["json"]
 worker_hijack_root_logger = False
 broker_connection_retry_on_startup = True
 
-beat_schedule = {
+beat_schedule: dict[str, dict[str, Any]] = {
     "crawl-all-sources": {
         "task": "publisher.crawl.crawl_all",
         "schedule": float(_settings.crawl_interval_minutes * 60),
@@ -86,4 +89,9 @@ beat_schedule = {
     # worker held goes out within about a minute.
     "social-publish-due": {"task": "publisher.social.publish_due", "schedule": 20.0},
     "social-sweep": {"task": "publisher.social.sweep", "schedule": 300.0},
+    # Provider reviews (issue 9): plan and send today's requests and reminders. Runs
+    # daily; a second run the same day sends nothing new (the ledger's keys).
+    "reviews-daily": {"task": "publisher.reviews.run_daily", "schedule": 24 * 3600.0},
+    # Open-data summaries: catches finished editions, posts and a day with no crawl.
+    "insight-refresh": {"task": "publisher.insight.refresh", "schedule": 600.0},
 }

@@ -40,6 +40,8 @@ class StaleEntry:
     days_since_assured: int | None
     # When the crawl last marked it stale (None if the log has no such change).
     stale_since: dt.datetime | None = None
+    # Provider review (issue 9): where it stands, in words ("Asked on ...", "No reply").
+    review: str | None = None
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,9 @@ def stale_entries(session: Session, today: dt.date | None = None) -> list[StaleE
         .tuples()
         .all()
     )
+    from publisher.reviews.measures import review_states
+
+    reviews = review_states(session)
     result = [
         StaleEntry(
             entry_pk=entry.id,
@@ -80,6 +85,7 @@ def stale_entries(session: Session, today: dt.date | None = None) -> list[StaleE
             link=page_url(source, entry.entry_id, entry.url),
             days_since_assured=(today - entry.assured_date).days if entry.assured_date else None,
             stale_since=since.get(entry.id),
+            review=reviews.get(entry.id),
         )
         for entry, source in rows
     ]

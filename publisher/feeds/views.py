@@ -17,6 +17,7 @@ from publisher.feeds import memory
 from publisher.feeds.filters import FilterError, parse_filter
 from publisher.feeds.render import FORMATS
 from publisher.feeds.store import Stored, document_key, ensure_stored, feed_url, stored_body
+from publisher.insight import feedcount
 
 bp = Blueprint("feeds", __name__)
 
@@ -61,6 +62,8 @@ def changes(fmt: str) -> Response:
     if not is_resource_modified(
         request.environ, etag=stored.etag.strip('"'), last_modified=stored.last_modified
     ):
+        feedcount.count(conditional=True)
         return _headers(Response(status=304), stored, self_url)
+    feedcount.count(conditional=False)
     response = Response(body, status=200, content_type=stored.content_type)
     return _headers(response, stored, self_url)

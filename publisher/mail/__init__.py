@@ -10,6 +10,7 @@ Failures raise ``RetryableSendError`` or ``PermanentSendError``, or ``UnknownSen
 when the message was written whole and the reply never came (see publisher.mail.errors).
 """
 
+from publisher.config import MailSettings
 from publisher.mail.errors import (
     PermanentSendError,
     RetryableSendError,
@@ -18,11 +19,10 @@ from publisher.mail.errors import (
 )
 from publisher.mail.message import OutgoingMessage
 from publisher.mail.ratelimit import RateLimiter
-from publisher.mail.settings import MailSettings, mail_settings
+from publisher.mail.smtp import SmtpTransport
 from publisher.mail.transports import (
     NotifyTransport,
     OutboxTransport,
-    SmtpTransport,
     Transport,
     get_transport,
 )
@@ -40,5 +40,4 @@ __all__ = [
     "Transport",
     "UnknownSendOutcome",
     "get_transport",
-    "mail_settings",
 ]

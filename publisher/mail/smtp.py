@@ -13,10 +13,10 @@ import time
 from collections.abc import Callable
 from urllib.parse import unquote, urlsplit
 
+from publisher.config import MailSettings
 from publisher.mail.errors import PermanentSendError, RetryableSendError, UnknownSendOutcome
 from publisher.mail.message import OutgoingMessage
 from publisher.mail.ratelimit import RateLimiter
-from publisher.mail.settings import MailSettings
 
 Handover = Callable[[], None]
 # A cached SMTP connection unused for this long is checked (NOOP) before a message

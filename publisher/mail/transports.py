@@ -16,11 +16,11 @@ import re
 from pathlib import Path
 from typing import Protocol
 
-from publisher.config import get_settings
+from publisher.config import MailSettings, get_settings
+from publisher.datafiles import private_dir, write_private
 from publisher.mail.errors import PermanentSendError, RetryableSendError
 from publisher.mail.message import OutgoingMessage
 from publisher.mail.ratelimit import RateLimiter
-from publisher.mail.settings import MailSettings, mail_settings
 from publisher.mail.smtp import Handover, SmtpTransport, _no_handover
 
 
@@ -144,9 +144,10 @@ class OutboxTransport:
         stem = message.reference or message.message_id.strip("<>").replace("@", "_at_")
         stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            # Saved emails hold addresses and signed links: owner-only, like the database.
+            private_dir(self.folder)
             tmp = self.folder / f".{stem}.{os.getpid()}.tmp"
-            tmp.write_bytes(data)
+            write_private(tmp, data)
             (on_handover or _no_handover)()
             os.replace(tmp, self.folder / f"{stem}.eml")
         except OSError as exc:
@@ -158,8 +159,8 @@ class OutboxTransport:
 
 
 def get_transport(settings: MailSettings | None = None) -> Transport:
-    """The transport the configuration chooses (see publisher.mail.settings)."""
-    settings = settings or mail_settings()
+    """The transport the configuration chooses (see publisher.config.MailSettings)."""
+    settings = settings or get_settings().mail
     if settings.transport == "notify":
         return NotifyTransport(settings)
     if settings.transport == "smtp":

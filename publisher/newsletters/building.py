@@ -22,6 +22,7 @@ from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from publisher.config import EditionSettings, get_settings
 from publisher.db import utcnow
 from publisher.models import (
     Change,
@@ -37,7 +38,6 @@ from publisher.models import (
 )
 from publisher.newsletters.frequencies import frequency_rule
 from publisher.newsletters.items import ADULTHOOD_BAND, collapse
-from publisher.newsletters.settings import EditionSettings, edition_settings
 from publisher.newsletters.targeting import ItemIndex, indexes
 from publisher.newsletters.windows import latest_close, previous_close
 from publisher.subscriptions.matching import Preferences
@@ -74,7 +74,7 @@ def build_edition(
     ``close_now`` closes the window at ``now`` rather than at the last scheduled time
     (``publisher editions run --now``). Commits as it goes.
     """
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     now = now or utcnow()
     end = now if close_now else latest_close(frequency, now, settings)
     last = _last_edition(session, frequency)
@@ -99,7 +99,10 @@ def build_edition(
             .order_by(Change.occurred_at, Change.id)
         )
     )
-    items = collapse(changes)
+    from publisher.reviews.holds import held_entry_pks, promotes
+
+    held = held_entry_pks(session)  # provider says closed (issue 9)
+    items = collapse(c for c in changes if not (c.entry_pk in held and promotes(c.kind)))
     if not items and frequency_rule(frequency).only_with_news:
         # Such an edition (immediate) is made only when there is news; the next one
         # starts where the last one that was made ended.
@@ -141,7 +144,7 @@ def resume_build(
     If another builder's heartbeat is fresh, leave it alone ("taken"); if one turns up
     while we work, the chunk fence stops whichever of us is behind.
     """
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     stale_before = utcnow() - dt.timedelta(seconds=settings.lease_seconds)
     taken_over = session.execute(
         update(Edition)

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from publisher.config import EditionSettings, get_settings
 from publisher.db import session_scope, utcnow
 from publisher.models import Delivery, DeliveryStatus, Edition, Frequency
 from publisher.newsletters.building import BuildResult, build_edition
 from publisher.newsletters.sending import SendBatch, dispatch
-from publisher.newsletters.settings import EditionSettings, edition_settings
 
 
 def run_edition(
@@ -26,7 +26,7 @@ def run_edition(
     settings: EditionSettings | None = None,
 ) -> BuildResult:
     """Build the due edition of ``frequency`` (if any) and dispatch its batches."""
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     with session_scope() as session:
         result = build_edition(session, frequency, now=now, close_now=close_now, settings=settings)
     # A resumed build's edition is sent like a new one.
@@ -39,7 +39,7 @@ def run_edition(
 def run_due(send: SendBatch, *, now: dt.datetime | None = None) -> dict[str, str]:
     """Every frequency whose edition is due (beat calls this every minute)."""
     now = now or utcnow()
-    settings = edition_settings()
+    settings = get_settings().editions
     return {f.value: run_edition(f, send, now=now, settings=settings).reason for f in Frequency}
 
 

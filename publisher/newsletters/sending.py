@@ -34,6 +34,7 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
+from publisher.config import EditionSettings, get_settings
 from publisher.db import UTCDateTime, get_engine, session_scope, utcnow
 from publisher.heartbeat import heartbeat
 from publisher.mail import (
@@ -43,7 +44,6 @@ from publisher.mail import (
     Transport,
     UnknownSendOutcome,
     get_transport,
-    mail_settings,
 )
 from publisher.models import (
     Delivery,
@@ -62,7 +62,6 @@ from publisher.newsletters.rendering import (
     edition_view,
     render_variant,
 )
-from publisher.newsletters.settings import EditionSettings, edition_settings
 from publisher.subscriptions import links
 
 SendBatch = Callable[[int, list[int]], None]
@@ -261,7 +260,7 @@ def send_batch(
     settings: EditionSettings | None = None,
 ) -> BatchResult:
     """Send one batch of an edition; safe to run twice or concurrently."""
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     transport = transport or _transport()
     result = BatchResult()
     token = uuid.uuid4().hex
@@ -314,7 +313,7 @@ def _send_batch(
         ).all()
         if view is None or not rows:
             return
-        domain = mail_settings().message_id_domain
+        domain = get_settings().mail.message_id_domain
         sendable = [
             (row, (row.variant, row.format is EmailFormat.HTML))
             for row in rows
@@ -341,7 +340,7 @@ def _send_claimed(
     result: BatchResult,
 ) -> None:
     failures_in_a_row = 0
-    sender = mail_settings().mail_from
+    sender = get_settings().mail.mail_from
     prebuild = transport.name in {"smtp", "outbox"}
 
     def build(item: tuple[Any, RenderedVariant | None]) -> OutgoingMessage | ValueError | None:
@@ -617,7 +616,7 @@ def dispatch(
     """Hand every pending delivery of an edition to ``send`` in batches, grouped by
     variant so that a worker renders few variants per batch. Returns the batch count.
     Call after the edition is committed (queue after commit)."""
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     ids = session.scalars(
         select(Delivery.subscriber_id)
         .where(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.PENDING)
@@ -690,7 +689,7 @@ def sweep(send: SendBatch, settings: EditionSettings | None = None) -> SweepResu
     send (sent, failed, skipped or unknown)."""
     import datetime as dt
 
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     now = utcnow()
     stale_before = now - dt.timedelta(seconds=settings.lease_seconds)
     out = SweepResult()

@@ -179,7 +179,7 @@ def backoff(attempts: int, retry_after: float | None) -> float:
     wait = min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
     if retry_after is not None:
         wait = max(wait, min(retry_after, RETRY_AFTER_CAP))
-    return wait
+    return float(wait)
 
 
 def finish(

@@ -23,7 +23,8 @@ RETRY_ON_DATABASE_ERROR: dict[str, Any] = {
 
 
 def _queue_batch(edition_id: int, subscriber_ids: list[int]) -> None:
-    app.send_task(SEND_BATCH, args=[edition_id, subscriber_ids])
+    # Called by the editions code once the edition's rows are committed.
+    send_batch.delay(edition_id, subscriber_ids)
 
 
 @app.task(

@@ -79,7 +79,15 @@ def _site() -> dict[str, Any]:
 
 @bp.get("/")
 def home() -> str:
-    return render_template("web/home.html")
+    from publisher.db import session_scope
+    from publisher.reviews.measures import freshness
+
+    # Worked out on each visit from the entries (two counts): always as of the last crawl.
+    with session_scope() as session:
+        fresh = freshness(session)
+    return render_template(
+        "web/home.html", freshness=fresh, stale_after_days=get_settings().stale_after_days
+    )
 
 
 @bp.get("/feeds")

@@ -24,9 +24,9 @@ from typing import Any
 from celery import Celery
 from sqlalchemy import func, select
 
+from publisher.config import EditionSettings, get_settings
 from publisher.db import session_scope, utcnow
 from publisher.models import Delivery, DeliveryStatus, Frequency
-from publisher.newsletters.settings import EditionSettings, edition_settings
 from publisher.newsletters.windows import latest_close
 from tests.clock import subprocess_clock_env
 from tests.mailsink import MailSink
@@ -38,7 +38,7 @@ RECOVERY_BOUND = 90.0
 
 def seed(people: int, *, reject_every: int = 0) -> list[str]:
     """``people`` weekly subscribers, all with news in the weekly edition now due."""
-    end = latest_close(Frequency.WEEKLY, utcnow(), edition_settings())
+    end = latest_close(Frequency.WEEKLY, utcnow(), get_settings().editions)
     with session_scope() as session:
         src = source(session)
         change(session, src, "a", "Messy Play", at=end - dt.timedelta(days=1))
@@ -65,7 +65,7 @@ def env_for(
         CELERY_KEY_PREFIX=prefix,
         SMTP_URL=smtp_url,
         PUBLISHER_DATA_DIR=str(data_dir),
-        SECRET_KEY="fault-test-secret",
+        SECRET_KEY="fault-test-secret-0123456789abcdef0123456789",
         EDITION_BATCH_SIZE="25",
         SMTP_TIMEOUT="10",
         **subprocess_clock_env(),
@@ -155,7 +155,7 @@ def producer(redis_url: str, prefix: str) -> Celery:
 
 def small_batches() -> EditionSettings:
     """The test's own edition settings with the workers' batch size (several batches)."""
-    return replace(edition_settings(), batch_size=25)
+    return replace(get_settings().editions, batch_size=25)
 
 
 def queue_with(app: Celery) -> Callable[[int, list[int]], None]:

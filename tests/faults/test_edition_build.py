@@ -20,6 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
+from publisher.config import get_settings
 from publisher.db import session_scope, utcnow
 from publisher.models import (
     Change,
@@ -32,7 +33,6 @@ from publisher.models import (
     SubscriberStatus,
 )
 from publisher.newsletters import sending
-from publisher.newsletters.settings import edition_settings
 from publisher.newsletters.windows import latest_close
 from tests.clock import subprocess_clock_env
 from tests.conftest import TEST_REDIS_URL
@@ -51,7 +51,7 @@ MATCHING = PEOPLE // 4
 def _seed() -> set[str]:
     import datetime as dt
 
-    end = latest_close(Frequency.WEEKLY, utcnow(), edition_settings())
+    end = latest_close(Frequency.WEEKLY, utcnow(), get_settings().editions)
     with session_scope() as session:
         src = source(session)
         for i in range(40):
@@ -103,7 +103,7 @@ def _env(database_url: str, sink: MailSink, tmp_path: Path, **extra: str) -> dic
         DATABASE_URL=database_url,
         SMTP_URL=sink.url,
         PUBLISHER_DATA_DIR=str(tmp_path / "cli"),
-        SECRET_KEY="build-test-secret",
+        SECRET_KEY="build-test-secret-0123456789abcdef0123456789",
         **subprocess_clock_env(),
         **extra,
     )

@@ -143,7 +143,7 @@ def test_worker_killed_mid_publish(
     """The platform has stored the post but the worker dies before it hears back: the
     post's short claim lapses, beat's next publish run takes it, and the adapter finds
     the earlier copy (same idempotency key) instead of posting twice."""
-    monkeypatch.setenv("SECRET_KEY", "fault-test-secret")
+    monkeypatch.setenv("SECRET_KEY", "fault-test-secret-0123456789abcdef0123456789")
     reset_settings()
     log = tmp_path / "celery.log"
     with serve(MastodonHandler, "mastodon-token-123456") as platform:

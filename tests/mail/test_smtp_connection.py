@@ -9,14 +9,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from publisher.config import reset_settings
+from publisher.config import get_settings, reset_settings
 from publisher.mail import (
     OutgoingMessage,
     PermanentSendError,
     RetryableSendError,
     SmtpTransport,
     UnknownSendOutcome,
-    mail_settings,
 )
 from publisher.mail import smtp as transports
 from tests.faults.smtp_faults import FaultySink
@@ -40,7 +39,7 @@ def transport(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[SmtpTransport, 
         monkeypatch.delenv("NOTIFY_API_KEY", raising=False)
         monkeypatch.setenv("SMTP_RATE_PER_MINUTE", "0")
         reset_settings()
-        smtp = SmtpTransport(mail_settings())
+        smtp = SmtpTransport(get_settings().mail)
         yield smtp, sink
         smtp.close()
 
