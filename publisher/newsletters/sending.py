@@ -35,7 +35,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from publisher.config import EditionSettings, get_settings
-from publisher.db import UTCDateTime, get_engine, session_scope, utcnow
+from publisher.db import UTCDateTime, get_engine, read_scope, session_scope, utcnow
 from publisher.heartbeat import heartbeat
 from publisher.mail import (
     OutgoingMessage,
@@ -294,7 +294,9 @@ def _send_batch(
     result: BatchResult,
 ) -> None:
     _claim(conn, edition_id, subscriber_ids, token)
-    with session_scope() as session:
+    # Read only: on SQLite this must not hold the write lock while variants are rendered
+    # (the other workers' "sent" marks would wait for it).
+    with read_scope() as session:
         view = _view(session, edition_id)
         rows = session.execute(
             select(
