@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import select
 
-from publisher.db import session_scope
+from publisher.db import read_scope, session_scope
 from publisher.models import Edition
 from publisher.newsletters.frequencies import frequency_rule
 from publisher.newsletters.rendering import headline, sections_for
@@ -24,7 +24,7 @@ bp = Blueprint("newsletters", __name__)
 
 @bp.get("/newsletters")
 def archive() -> Any:
-    with session_scope() as session:
+    with read_scope() as session:
         editions = session.scalars(
             select(Edition).order_by(Edition.window_end.desc(), Edition.id.desc()).limit(200)
         ).all()
@@ -43,7 +43,7 @@ def archive() -> Any:
 
 @bp.get("/newsletters/<int:edition_id>")
 def edition(edition_id: int) -> Any:
-    with session_scope() as session:
+    with read_scope() as session:
         found = session.get(Edition, edition_id)
         if found is None or not found.items:
             abort(404)
