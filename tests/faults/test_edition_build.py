@@ -20,7 +20,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, insert, select
 
-from publisher.config import get_settings
+from publisher.config import get_settings, reset_settings
 from publisher.db import session_scope, utcnow
 from publisher.models import (
     Change,
@@ -210,6 +210,7 @@ def test_the_sweeper_finishes_a_build_that_stopped(
 ) -> None:
     wanted = _seed()
     monkeypatch.setenv("DELIVERY_LEASE_SECONDS", "5")
+    reset_settings()
     with MailSink() as sink:
         env = _env(database_url, sink, tmp_path, EDITION_BUILD_CHUNK="50")
         run = _publisher("editions", "run", "weekly", "--now", env=env)
@@ -226,6 +227,8 @@ def test_the_sweeper_finishes_a_build_that_stopped(
         time.sleep(5.5)
         monkeypatch.setenv("SMTP_URL", sink.url)
         monkeypatch.delenv("NOTIFY_API_KEY", raising=False)
+        monkeypatch.delenv("MAIL_TRANSPORT", raising=False)
+        reset_settings()
         batches: list[tuple[int, list[int]]] = []
         swept = sending.sweep(lambda edition_id, ids: batches.append((edition_id, ids)))
         assert len(swept.resumed_builds) == 1 and batches, swept
