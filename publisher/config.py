@@ -81,6 +81,10 @@ class MailSettings:
     # Messages per minute across all workers; 0 means no limit.
     rate_per_minute: int
     smtp_timeout: float
+    # SMTP connections one sender keeps open; a newsletter batch writes this many
+    # messages side by side and records them "sent" in one durable commit before their
+    # final "." (one disk flush per group, not per message).
+    smtp_connections: int = 4
 
 
 @dataclass(frozen=True)
@@ -305,6 +309,7 @@ def _mail_settings(public_base_url: str, council_name: str) -> MailSettings:
         message_id_domain=_str("MESSAGE_ID_DOMAIN", host),
         rate_per_minute=_int(rate_name, default_rate),
         smtp_timeout=_float("SMTP_TIMEOUT", 30.0),
+        smtp_connections=_bounded("SMTP_CONNECTIONS", 4, 1, 32),
     )
 
 

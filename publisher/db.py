@@ -193,3 +193,16 @@ def session_scope() -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+@contextmanager
+def read_scope() -> Iterator[Session]:
+    """Reads only, nothing to commit. On SQLite it takes no write lock (each read sees
+    the latest commit), so long work inside it (rendering, say) holds nobody up; use
+    ``session_scope`` for anything that writes."""
+    session = session_factory()()
+    try:
+        yield session
+    finally:
+        session.rollback()
+        session.close()

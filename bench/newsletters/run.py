@@ -369,6 +369,7 @@ def run_one(
     keep: bool,
     profile: str | None = None,
     bulletin: bool = False,
+    marks: str = "durable",
 ) -> dict[str, Any]:
     tmp = Path(tempfile.mkdtemp(prefix="lop-bench-"))
     prefix = f"lop-bench-{uuid.uuid4().hex[:8]}:"
@@ -380,6 +381,10 @@ def run_one(
         admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
             conn.execute(text(f'CREATE DATABASE "{pg_name}"'))
+            if marks == "async":
+                # How the ledger ran before issue 10.2: "sent" marks committed without
+                # waiting for the WAL flush (a database crash could lose the last ones).
+                conn.execute(text(f'ALTER DATABASE "{pg_name}" SET synchronous_commit = off'))
         admin.dispose()
         url = PG_ADMIN.rsplit("/", 1)[0] + f"/{pg_name}"
     else:
@@ -499,7 +504,7 @@ def run_one(
     send_time = end - dispatched_at
     result = {
         "bulletin": f"{100 * share:.0f}%" if bulletin else "none",
-        "database": database,
+        "database": database if marks == "durable" else f"{database} (marks async)",
         "subscribers": n,
         "recipients": built.recipients,
         "items": built.items,
@@ -555,6 +560,13 @@ def main() -> None:
         help="runs of each database and size; the table shows the run with the median "
         "end-to-end ratio and the range (the machine's speed drifts between phases)",
     )
+    parser.add_argument(
+        "--marks",
+        default="durable",
+        help="durable (every 'sent' mark flushed before the message's final '.', as the "
+        "code does) and/or async (PostgreSQL synchronous_commit off for the bench "
+        "database: how it ran before, as a baseline), comma-separated; the runs alternate",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument(
         "--bulletin",
@@ -567,30 +579,31 @@ def main() -> None:
     )
     args = parser.parse_args()
     results = []
-    cases = [
-        (d, s, b)
-        for d in args.database.split(",")
-        for s in args.sizes.split(",")
-        for b in ((False, True) if args.bulletin else (False,))
-    ]
-    for database, size, with_bulletin in cases:
-        runs = [
-            run_one(
-                database,
-                int(size),
-                args.changes,
-                args.workers,
-                args.keep,
-                args.profile,
-                with_bulletin,
-            )
-            for _ in range(max(1, args.repeat))
-        ]
-        ratios = sorted(r["rate_e2e"] / r["base_rate"] for r in runs)
-        median = sorted(runs, key=lambda r: r["rate_e2e"] / r["base_rate"])[len(runs) // 2]
-        median["range"] = f"{100 * ratios[0]:.0f}-{100 * ratios[-1]:.0f}%"
-        median["runs"] = len(runs)
-        results.append(median)
+    for database in args.database.split(","):
+        for size in args.sizes.split(","):
+            modes = args.marks.split(",") if database == "postgresql" else ["durable"]
+            cases = [(m, b) for m in modes for b in ((False, True) if args.bulletin else (False,))]
+            by_case: dict[tuple[str, bool], list[dict[str, Any]]] = {c: [] for c in cases}
+            for _ in range(max(1, args.repeat)):
+                for mode, with_bulletin in cases:  # alternate: machine drift hits all alike
+                    by_case[(mode, with_bulletin)].append(
+                        run_one(
+                            database,
+                            int(size),
+                            args.changes,
+                            args.workers,
+                            args.keep,
+                            args.profile,
+                            with_bulletin,
+                            mode,
+                        )
+                    )
+            for runs in by_case.values():
+                ratios = sorted(r["rate_e2e"] / r["base_rate"] for r in runs)
+                median = sorted(runs, key=lambda r: r["rate_e2e"] / r["base_rate"])[len(runs) // 2]
+                median["range"] = f"{100 * ratios[0]:.0f}-{100 * ratios[-1]:.0f}%"
+                median["runs"] = len(runs)
+                results.append(median)
     print()
     print(
         "| bulletin | database | subscribers | recipients | wall s | msg/s end to end | "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from publisher.cli.common import fail, main, print_json_line, ready_database
-from publisher.db import session_scope
+from publisher.db import read_scope
 from publisher.models import Frequency
 
 
@@ -103,7 +103,7 @@ def list_cmd(as_json: bool, limit: int) -> None:
     from publisher.newsletters.editions import summaries
 
     ready_database()
-    with session_scope() as session:
+    with read_scope() as session:  # a count over the whole ledger: no write lock
         rows = summaries(session, limit)
     if as_json:
         for row in rows:

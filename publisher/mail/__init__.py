@@ -19,10 +19,10 @@ from publisher.mail.errors import (
 )
 from publisher.mail.message import OutgoingMessage
 from publisher.mail.ratelimit import RateLimiter
+from publisher.mail.smtp import SmtpTransport
 from publisher.mail.transports import (
     NotifyTransport,
     OutboxTransport,
-    SmtpTransport,
     Transport,
     get_transport,
 )

@@ -35,7 +35,7 @@ from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
 from publisher.config import EditionSettings, get_settings
-from publisher.db import UTCDateTime, get_engine, session_scope, utcnow
+from publisher.db import UTCDateTime, get_engine, read_scope, session_scope, utcnow
 from publisher.heartbeat import heartbeat
 from publisher.mail import (
     OutgoingMessage,
@@ -220,7 +220,8 @@ class _SentMarks:
     def __init__(self, conn: Connection, token: str) -> None:
         dialect = conn.dialect
         # Only the placeholders differ: "?" for sqlite3, "%s" for psycopg.
-        self._sql = _MARK_SENT.replace("%s", "?") if dialect.paramstyle == "qmark" else _MARK_SENT
+        self._placeholder = "?" if dialect.paramstyle == "qmark" else "%s"
+        self._sql = _MARK_SENT.replace("%s", self._placeholder)
         # The column's own conversion (naive UTC text on SQLite, timestamptz on PostgreSQL).
         stamp = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
         self._stamp: Callable[[Any], Any] = stamp or (lambda value: value)
@@ -233,6 +234,19 @@ class _SentMarks:
         """True if the row was still ours and is now "sent"."""
         self._cursor.execute(self._sql, (self._stamp(utcnow()), delivery_id, self._token))
         return bool(self._cursor.rowcount == 1)
+
+    def mark_many(self, delivery_ids: list[int]) -> set[int]:
+        """Several marks in one statement and one commit (one disk flush): the ids
+        that were still ours and are now "sent"."""
+        p = self._placeholder
+        ids = ", ".join([p] * len(delivery_ids))
+        # Only placeholders are formatted into the statement; the values are bound.
+        sql = (
+            f"UPDATE deliveries SET status = 'sent', sent_at = {p}, error = NULL "  # noqa: S608
+            f"WHERE claim_token = {p} AND status = 'sending' AND id IN ({ids}) RETURNING id"
+        )
+        self._cursor.execute(sql, (self._stamp(utcnow()), self._token, *delivery_ids))
+        return {int(row[0]) for row in self._cursor.fetchall()}
 
     def close(self) -> None:
         self._cursor.close()
@@ -280,7 +294,9 @@ def _send_batch(
     result: BatchResult,
 ) -> None:
     _claim(conn, edition_id, subscriber_ids, token)
-    with session_scope() as session:
+    # Read only: on SQLite this must not hold the write lock while variants are rendered
+    # (the other workers' "sent" marks would wait for it).
+    with read_scope() as session:
         view = _view(session, edition_id)
         rows = session.execute(
             select(
@@ -380,13 +396,34 @@ def _send_claimed(
         for message in messages
     )
     marks = _SentMarks(conn, token)
+    group_size = getattr(transport, "group_size", 1) if hasattr(transport, "send_group") else 1
+    group: list[tuple[Any, OutgoingMessage]] = []
     try:
         for (row, _), message in zip(prepared, built, strict=True):
-            failures_in_a_row = _send_one(
-                conn, marks, transport, token, row, message, settings, result, failures_in_a_row
-            )
+            if group_size > 1 and isinstance(message, OutgoingMessage):
+                group.append((row, message))
+                if len(group) < group_size:
+                    continue
+                failures_in_a_row = _send_group(
+                    conn, marks, transport, token, group, settings, result, failures_in_a_row
+                )
+                group = []
+            else:
+                failures_in_a_row = _send_one(
+                    conn,
+                    marks,
+                    transport,
+                    token,
+                    row,
+                    message,
+                    settings,
+                    result,
+                    failures_in_a_row,
+                )
             if failures_in_a_row >= STOP_AFTER:
                 return  # the provider is down: the rest of the claim was given back
+        if group:
+            _send_group(conn, marks, transport, token, group, settings, result, failures_in_a_row)
     finally:
         marks.close()
         pool.shutdown(wait=False, cancel_futures=True)
@@ -404,43 +441,90 @@ def _send_one(
     failures_in_a_row: int,
 ) -> int:
     """Send one claimed delivery; returns the count of retryable failures in a row."""
-    if message is None:
-        _set(conn, row.id, token, DeliveryStatus.SKIPPED, "subscriber is no longer active")
-        result.skipped += 1
-        return failures_in_a_row
-    if isinstance(message, ValueError):
-        _set(conn, row.id, token, DeliveryStatus.FAILED, str(message)[:500])
-        result.failed += 1
+    if not isinstance(message, OutgoingMessage):
+        _unsendable(conn, token, row, message, result)
         return failures_in_a_row
 
     def handover(delivery_id: int = row.id) -> None:
         if not marks.mark(delivery_id):
             raise LostClaim(f"delivery {delivery_id} was claimed by someone else")
 
+    outcome: Exception | None = None
     try:
         transport.send(message, on_handover=handover)
-    except LostClaim:
-        return failures_in_a_row
-    except UnknownSendOutcome as exc:
+    except (LostClaim, UnknownSendOutcome, PermanentSendError, RetryableSendError) as exc:
+        outcome = exc
+    return _record(conn, token, row, outcome, settings, result, failures_in_a_row)
+
+
+def _send_group(
+    conn: Connection,
+    marks: _SentMarks,
+    transport: Any,
+    token: str,
+    group: list[tuple[Any, OutgoingMessage]],
+    settings: EditionSettings,
+    result: BatchResult,
+    failures_in_a_row: int,
+) -> int:
+    """Several claimed deliveries side by side (SMTP, one connection each): one durable
+    commit marks them all "sent" before any of their final "." is written."""
+
+    def handover(indexes: list[int]) -> set[int]:
+        ours = marks.mark_many([group[i][0].id for i in indexes])
+        return {i for i in indexes if group[i][0].id in ours}
+
+    outcomes = transport.send_group([message for _, message in group], handover)
+    for (row, _), sent in zip(group, outcomes, strict=True):
+        outcome = None if isinstance(sent, str) else sent
+        failures_in_a_row = _record(conn, token, row, outcome, settings, result, failures_in_a_row)
+    return failures_in_a_row
+
+
+def _unsendable(
+    conn: Connection, token: str, row: Any, message: ValueError | None, result: BatchResult
+) -> None:
+    if message is None:
+        _set(conn, row.id, token, DeliveryStatus.SKIPPED, "subscriber is no longer active")
+        result.skipped += 1
+    else:
+        _set(conn, row.id, token, DeliveryStatus.FAILED, str(message)[:500])
+        result.failed += 1
+
+
+def _record(
+    conn: Connection,
+    token: str,
+    row: Any,
+    outcome: Exception | None,
+    settings: EditionSettings,
+    result: BatchResult,
+    failures_in_a_row: int,
+) -> int:
+    """Record how one delivery went; returns the count of retryable failures in a row."""
+    if outcome is None:
+        result.sent += 1
+        return 0
+    if isinstance(outcome, UnknownSendOutcome):
         # The message was written whole; the reply never came. It may have arrived:
         # recorded as unknown and never sent again.
-        _set(conn, row.id, token, DeliveryStatus.UNKNOWN, exc.reason, any_status=True)
+        _set(conn, row.id, token, DeliveryStatus.UNKNOWN, outcome.reason, any_status=True)
         result.unknown += 1
         return failures_in_a_row + 1
-    except PermanentSendError as exc:
-        _set(conn, row.id, token, DeliveryStatus.FAILED, exc.reason, any_status=True)
+    if isinstance(outcome, PermanentSendError):
+        _set(conn, row.id, token, DeliveryStatus.FAILED, outcome.reason, any_status=True)
         result.failed += 1
-        if exc.ends_subscription:
+        if outcome.ends_subscription:
             result.ended.append(row.subscriber_id)
         return 0
-    except RetryableSendError as exc:
+    if isinstance(outcome, RetryableSendError):
         gave_up = row.attempts >= settings.max_attempts
         _set(
             conn,
             row.id,
             token,
             DeliveryStatus.FAILED if gave_up else DeliveryStatus.PENDING,
-            exc.reason,
+            outcome.reason,
             any_status=True,
         )
         if gave_up:
@@ -448,13 +532,13 @@ def _send_one(
         else:
             result.released += 1
             # Rows given back need another run of this batch later.
-            result.retry_error = exc.reason
+            result.retry_error = outcome.reason
         if failures_in_a_row + 1 >= STOP_AFTER:
             result.released += _release(conn, token)
-            result.retry_error = exc.reason
+            result.retry_error = outcome.reason
         return failures_in_a_row + 1
-    result.sent += 1
-    return 0
+    # LostClaim (or held back at the handover): the row is someone else's now.
+    return failures_in_a_row
 
 
 def _set(

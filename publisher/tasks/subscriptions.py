@@ -6,7 +6,7 @@ import logging
 
 from publisher.celery import app
 from publisher.db import session_scope
-from publisher.mail import PermanentSendError, RetryableSendError
+from publisher.mail import PermanentSendError, RetryableSendError, UnknownSendOutcome
 from publisher.subscriptions import notices, retention
 from publisher.subscriptions.lifecycle import Notice, NoticeKind
 
@@ -32,6 +32,10 @@ def send_notice(
     except PermanentSendError as exc:
         # Not a newsletter: a refused confirm email ends nothing (the request just expires).
         log.warning("permanent failure sending %s to subscriber %s: %s", kind, subscriber_id, exc)
+        return False
+    except UnknownSendOutcome as exc:
+        # The server may have it (its reply was lost): not sent again, at most once.
+        log.warning("no reply sending %s to subscriber %s: %s", kind, subscriber_id, exc)
         return False
 
 

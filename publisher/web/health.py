@@ -8,7 +8,7 @@ from flask import Blueprint, jsonify
 from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
-from publisher.db import session_scope
+from publisher.db import read_scope
 from publisher.models import Crawl, Source
 
 bp = Blueprint("health", __name__)
@@ -17,7 +17,7 @@ bp = Blueprint("health", __name__)
 @bp.get("/healthz")
 def healthz() -> Any:
     try:
-        with session_scope() as session:
+        with read_scope() as session:
             session.execute(text("SELECT 1"))
             sources = []
             for source in session.scalars(select(Source).order_by(Source.name)):

@@ -12,7 +12,7 @@ from typing import Any
 from flask import Blueprint, abort, jsonify, render_template, request
 from sqlalchemy import exists, select
 
-from publisher.db import session_scope
+from publisher.db import read_scope, session_scope
 from publisher.models import Delivery, DeliveryStatus, Edition
 from publisher.newsletters.frequencies import frequency_rule
 from publisher.newsletters.rendering import headline, sections_for
@@ -30,7 +30,7 @@ def _reached_someone() -> Any:
 
 @bp.get("/newsletters")
 def archive() -> Any:
-    with session_scope() as session:
+    with read_scope() as session:
         # Only editions that reached someone: an edition nobody received (no matching
         # subscriber, or every send failed) is not news that went out.
         editions = session.scalars(
@@ -54,7 +54,7 @@ def archive() -> Any:
 
 @bp.get("/newsletters/<int:edition_id>")
 def edition(edition_id: int) -> Any:
-    with session_scope() as session:
+    with read_scope() as session:
         found = session.scalars(
             select(Edition).where(Edition.id == edition_id, _reached_someone())
         ).first()

@@ -4,7 +4,8 @@ refused with "database is locked" before every transaction began as a write).
 
     python -m tests.faults.busy_writer DATABASE_URL SECONDS READY_FILE
 
-It writes one audit event per transaction, touches READY_FILE once it has committed its
+It writes one audit event per transaction (holding the write lock about 20 ms, then
+letting go for 50 ms), touches READY_FILE once it has committed its
 first, and exits 0 after SECONDS, or 3 on the first database error (printed).
 """
 
@@ -34,6 +35,7 @@ def main(url: str, seconds: float, ready: Path) -> int:
             done += 1
             if done == 1:
                 ready.touch()
+            time.sleep(0.05)  # a busy worker, not one that never lets go of the lock
     except Exception as exc:  # reported to the test through the exit code and stderr
         print(f"busy writer failed after {done} writes: {type(exc).__name__}: {exc}")
         return 3

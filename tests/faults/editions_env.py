@@ -17,14 +17,14 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 from celery import Celery
 from sqlalchemy import func, select
 
-from publisher.config import get_settings
+from publisher.config import EditionSettings, get_settings
 from publisher.db import session_scope, utcnow
 from publisher.models import Delivery, DeliveryStatus, Frequency
 from publisher.newsletters.windows import latest_close
@@ -151,6 +151,11 @@ def producer(redis_url: str, prefix: str) -> Celery:
         "publisher.social.*": {"queue": "social"},
     }
     return app
+
+
+def small_batches() -> EditionSettings:
+    """The test's own edition settings with the workers' batch size (several batches)."""
+    return replace(get_settings().editions, batch_size=25)
 
 
 def queue_with(app: Celery) -> Callable[[int, list[int]], None]:

@@ -62,3 +62,7 @@ class FaultySink(MailSink):
             data_size_limit=10_000_000,
             timeout=idle_timeout,
         )
+
+    def __enter__(self) -> FaultySink:
+        self.start()
+        return self
