@@ -32,6 +32,7 @@ test: dev-setup
 lint: dev-setup
 	$(BIN)/ruff check publisher tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 
 bench: dev-setup
 	$(BIN)/python bench/run.py

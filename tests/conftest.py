@@ -21,6 +21,7 @@ from publisher.config import reset_settings
 from publisher.migrate import upgrade
 from tests.browser import browser, live_app  # noqa: F401 - fixtures for every area
 from tests.clock import _shifted_clock, clock  # noqa: F401 - fixtures for every area
+from tests.settings_env import _fresh_settings, env  # noqa: F401 - fixtures for every area
 
 # The tests' servers (ORUK directories, platform stubs, Bluesky's PDS) are on loopback,
 # which outgoing requests refuse unless allowed; tests/security/test_ssrf.py takes it away.

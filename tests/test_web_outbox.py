@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from publisher.config import get_settings, reset_settings
 from publisher.mail.message import OutgoingMessage
-from publisher.mail.settings import mail_settings
 from publisher.mail.transports import OutboxTransport
 from publisher.web import create_app
 from tests.browser import check_widths
@@ -14,7 +14,8 @@ from tests.browser import check_widths
 @pytest.fixture()
 def outbox_app(db, monkeypatch):
     monkeypatch.setenv("PUBLISHER_LOCAL", "1")
-    transport = OutboxTransport(mail_settings())
+    reset_settings()  # settings are read once (tests/settings_env.py)
+    transport = OutboxTransport(get_settings().mail)
     transport.send(
         OutgoingMessage(
             to="parent@example.org",
@@ -62,6 +63,7 @@ def test_outbox_lists_and_shows_saved_emails_to_this_machine_only(outbox_app):
 
 def test_outbox_is_not_served_unless_running_locally(db, monkeypatch):
     monkeypatch.delenv("PUBLISHER_LOCAL", raising=False)
+    reset_settings()  # settings are read once (tests/settings_env.py)
     assert create_app({"TESTING": True}).test_client().get("/outbox/").status_code == 404
 
 

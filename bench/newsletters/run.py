@@ -215,7 +215,7 @@ def start_workers(count: int, env: dict[str, str]) -> list[subprocess.Popen[str]
             if "ready." in line:
                 break
         # Keep draining so the worker never blocks on a full pipe.
-        threading.Thread(target=lambda p=proc: [None for _ in p.stderr], daemon=True).start()  # type: ignore[misc]
+        threading.Thread(target=lambda p=proc: [None for _ in p.stderr], daemon=True).start()
     return procs
 
 
@@ -342,7 +342,7 @@ def run_one(
         "REDIS_URL": REDIS_URL,
         "CELERY_KEY_PREFIX": prefix,
         "SMTP_URL": sink.url,
-        "SECRET_KEY": "bench-secret-key",
+        "SECRET_KEY": "bench-secret-key-0123456789abcdef0123456789",
         "PUBLIC_BASE_URL": "https://localoffer-news.example.gov.uk",
         "MAIL_FROM": "Example Council Local Offer <localoffer@example.gov.uk>",
     }

@@ -176,6 +176,9 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
             "2",
             "--access-logfile",
             "-",
+            # Subscribers' link tokens never reach the access log.
+            "--logger-class",
+            "publisher.web.accesslog.AccessLogger",
             "publisher.web:create_app()",
         ],
         "worker": [
@@ -207,9 +210,7 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
     }
     procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}  # noqa: S603
     click.echo(f"Local Offer Publisher is running: open http://{host}:{port}/ (Ctrl-C to stop)")
-    from publisher.mail.settings import mail_settings
-
-    if mail_settings().transport == "outbox":
+    if get_settings().mail.transport == "outbox":
         click.echo(
             f"No SMTP_URL or NOTIFY_API_KEY, so emails are saved, not sent: "
             f"read them at http://{host}:{port}/outbox/"

@@ -10,7 +10,7 @@ from typing import Any
 from flask import flash, g, redirect, request, session, url_for
 
 from publisher.console.auth import requires
-from publisher.console.views import bp, found_or_404
+from publisher.console.blueprint import bp, found_or_404, undo_changes
 from publisher.models.social import SocialAccount
 from publisher.social import mastodon_oauth
 from publisher.social.errors import SocialError
@@ -29,10 +29,9 @@ def mastodon_connect(account_id: int) -> Any:
     try:
         started = mastodon_oauth.start(g.db, g.user, account, _callback_url())
     except SocialError as exc:
-        g.db.rollback()
+        undo_changes()
         flash(f"Could not connect {account.name}: {exc}", "error")
         return redirect(url_for("console.accounts_page"))
-    g.db.commit()
     session[STATE_KEY] = {"state": started.state, "account": account.id}
     return redirect(started.authorize_url)
 
@@ -52,9 +51,8 @@ def mastodon_callback() -> Any:
     try:
         mastodon_oauth.finish(g.db, g.user, account, request.args.get("code", ""))
     except SocialError as exc:
-        g.db.rollback()
+        undo_changes()
         flash(f"Could not connect {account.name}: {exc}", "error")
         return redirect(url_for("console.accounts_page"))
-    g.db.commit()
     flash(f"Connected {account.name} to Mastodon. Posts can go out now.", "success")
     return redirect(url_for("console.accounts_page"))

@@ -10,8 +10,8 @@ from flask import flash, g, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from publisher.console.auth import requires
+from publisher.console.blueprint import bp, undo_changes
 from publisher.console.queue import _refuse_if_not_allowed
-from publisher.console.views import bp
 from publisher.models.social import SocialAccount
 from publisher.social.errors import PostInvalid, SocialError
 from publisher.social.officer_posts import bulk_reject, write_own_post
@@ -38,9 +38,9 @@ def posts_bulk_reject() -> Any:
         rejected, refused = bulk_reject(g.db, g.user, ids, request.form.get("reason", ""))
     except SocialError as exc:
         _refuse_if_not_allowed(exc)
+        undo_changes()
         flash(str(exc), "error")
         return redirect(url_for("console.queue", state="draft"))
-    g.db.commit()
     if rejected:
         flash(f"Rejected {len(rejected)} {'post' if len(rejected) == 1 else 'posts'}.", "success")
     for post_id, why in refused.items():
@@ -68,7 +68,6 @@ def post_new() -> Any:
             _refuse_if_not_allowed(exc)
             problems = [str(exc)]
         else:
-            g.db.commit()
             flash(
                 f"Post {post.id} saved as a draft. Send it for approval when it is ready.",
                 "success",

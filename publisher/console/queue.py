@@ -16,7 +16,7 @@ from sqlalchemy import and_, func, or_, select
 
 from publisher import social
 from publisher.console.auth import Refused, requires
-from publisher.console.views import bp, found_or_404
+from publisher.console.blueprint import bp, found_or_404, undo_changes
 from publisher.models.audit import AuditEvent
 from publisher.models.changes import Change
 from publisher.models.social import Post, PostState, SocialAccount
@@ -236,13 +236,12 @@ def post_save(post_id: int) -> Any:
             social.submit(g.db, g.user, post)
     except SocialError as exc:
         _refuse_if_not_allowed(exc)
-        g.db.rollback()
+        undo_changes()
         post = found_or_404(Post, post_id)
         problems = exc.problems if isinstance(exc, PostInvalid) else [str(exc)]
         return _render_post(
             post, text=text, image_url=image_url, image_alt=image_alt, problems=problems, status=400
         )
-    g.db.commit()
     if action == "submit":
         flash("Saved and sent for approval." if changed else "Sent for approval.", "success")
     else:
@@ -273,13 +272,12 @@ def _act(post_id: int, action: str, do: Any) -> Any:
         do(post)
     except SocialError as exc:
         _refuse_if_not_allowed(exc)
-        g.db.rollback()
+        undo_changes()
         problems = exc.problems if isinstance(exc, PostInvalid) else [str(exc)]
         for problem in problems:
             flash(problem, "error")
         flash(f"The post was not {action}. Nothing was changed.", "error")
         return redirect(url_for("console.post_edit", post_id=post_id))
-    g.db.commit()
     when = (
         f" It goes out {post.publish_at.astimezone(LONDON).strftime('%A %-d %B at %H:%M')}."
         if post.publish_at and post.state in (PostState.APPROVED, PostState.SCHEDULED)
@@ -344,10 +342,9 @@ def post_redraft(post_id: int) -> Any:
         copy = social.redraft(g.db, g.user, post)
     except SocialError as exc:
         _refuse_if_not_allowed(exc)
-        g.db.rollback()
+        undo_changes()
         flash(f"{exc} Nothing was changed.", "error")
         return redirect(url_for("console.post_edit", post_id=post_id))
-    g.db.commit()
     flash(
         f"This is a new draft made from post {post_id}. Change it, then send it for approval.",
         "success",
@@ -372,7 +369,6 @@ def posts_bulk_approve() -> Any:
     except SocialError as exc:
         _refuse_if_not_allowed(exc)
         raise
-    g.db.commit()
     if approved:
         flash(f"Approved {len(approved)} {'post' if len(approved) == 1 else 'posts'}.", "success")
     for post_id, why in refused.items():

@@ -65,10 +65,19 @@ def changes(fmt: str) -> Response:
         return _headers(Response(status=304), stored, self_url)
     response = Response(body, status=200, content_type=_content_type(fmt, stored.content_type))
     response.vary.add("Accept")
+    if fmt in ("rss", "atom"):
+        response.headers["Content-Security-Policy"] = FEED_CSP
     return _headers(response, stored, self_url)
 
 
 # ---- ux (issue 13.2): the stylesheet that makes a feed readable in a browser ----------
+
+
+# Browsers load an XSLT stylesheet under script-src: allow our own (and nothing else).
+FEED_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'unsafe-inline'; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def _content_type(fmt: str, stored_type: str) -> str:

@@ -17,13 +17,14 @@ from publisher.db import session_scope
 from publisher.mail import OutgoingMessage, get_transport
 from publisher.models.social import Post, PostState
 from publisher.models.users import Role, User
+from publisher.social.platforms import describe
 
 log = logging.getLogger(__name__)
 
 
 def failure_email(post: Post, base_url: str) -> tuple[str, str]:
     """(subject, plain text) for one failed post."""
-    platform = post.account.platform.label
+    platform = describe(post.account.platform).label
     subject = f"Post {post.id} to {platform} did not go out"
     link = f"{base_url}/console/posts/{post.id}"
     text = (

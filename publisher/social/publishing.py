@@ -3,7 +3,8 @@
 1. ``claim``: take due posts (approved or scheduled, ``publish_at`` passed, no live claim)
    for this worker: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional
    ``UPDATE ... WHERE`` on SQLite (one row at a time; rowcount 1 means it is ours). A claim
-   is a lease (``claimed_until``), so a post whose worker died is taken again later.
+   is a short lease (``claimed_until``) renewed while the post is published, so a post
+   whose worker died is taken again within about a minute.
 2. ``begin``: record intent and commit before calling out: the attempt count, the
    time, and the key the platform lets us choose in advance, if any (Bluesky's record
    key: ``Description.new_key``). A post that already had an intent may have gone
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -27,6 +29,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from publisher.audit import record
 from publisher.db import session_scope, utcnow
+from publisher.heartbeat import heartbeat
 from publisher.models.social import Platform, Post, PostState, SocialAccount
 from publisher.social.accounts import credentials
 from publisher.social.adapters import Outgoing, Permanent, Published, Retryable, adapter_for
@@ -40,7 +43,10 @@ from publisher.social.withdrawal import withdraw_for_gone_entries
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=10)
+# Short, and renewed every few seconds while a post is being published (a heartbeat),
+# so a post held by a worker that died is taken again within about a minute.
+LEASE = dt.timedelta(seconds=30)
+HEARTBEAT_SECONDS = 10.0
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = 60.0
 BACKOFF_CAP = 3600.0
@@ -132,6 +138,7 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         post.platform_rkey = new_key()
     post.publish_started_at = post.publish_started_at or now
     post.attempts += 1
+    post.claimed_until = now + LEASE  # the clock starts again for this post
     outgoing = Outgoing(
         post_id=post.id,
         platform=post.account.platform.value,
@@ -180,7 +187,7 @@ def backoff(attempts: int, retry_after: float | None) -> float:
     wait = min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
     if retry_after is not None:
         wait = max(wait, min(retry_after, RETRY_AFTER_CAP))
-    return wait
+    return float(wait)
 
 
 def finish(
@@ -228,7 +235,7 @@ def finish(
         return "lost-claim"
     if first_intent and isinstance(outcome, PublishError) and outcome.nothing_sent:
         post.publish_started_at = None
-    platform = post.account.platform.label
+    platform = describe(post.account.platform).label
     if isinstance(outcome, Retryable) and post.attempts < MAX_ATTEMPTS:
         wait = backoff(post.attempts, outcome.retry_after)
         post.last_error = f"{outcome} Trying again after {int(wait)} seconds."
@@ -256,6 +263,16 @@ def finish(
     return "failed"
 
 
+def _renew(item: Claim) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(Post)
+            .where(Post.id == item.post_id, Post.claim_token == item.token)
+            .values(claimed_until=utcnow() + LEASE)
+            .execution_options(synchronize_session=False)
+        )
+
+
 def publish_claimed(item: Claim, now: dt.datetime | None = None) -> str:
     with session_scope() as session:
         outgoing = begin(session, item, now)
@@ -266,7 +283,10 @@ def publish_claimed(item: Claim, now: dt.datetime | None = None) -> str:
         return "skipped"
     outcome: Published | Exception
     try:
-        outcome = adapter_for(Platform(outgoing.platform)).publish(outgoing)
+        with heartbeat(
+            functools.partial(_renew, item), HEARTBEAT_SECONDS, name=f"post-{item.post_id}"
+        ):
+            outcome = adapter_for(Platform(outgoing.platform)).publish(outgoing)
     except (Retryable, Permanent) as exc:
         outcome = exc
     except Exception as exc:  # a bug or an unclassified library error

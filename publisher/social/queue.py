@@ -30,7 +30,7 @@ from publisher.models.social import Post, PostChange, PostState
 from publisher.models.users import Role, User
 from publisher.social import rules
 from publisher.social.errors import NotAllowed, PostInvalid, SocialError, WrongState
-from publisher.social.platforms import descriptions
+from publisher.social.platforms import describe, descriptions
 from publisher.social.slots import in_quiet_hours, next_free_slot, quiet_hours_text
 
 TWO_PERSON_SETTING = "social.two_person_rule"
@@ -104,20 +104,34 @@ def two_person_rule_on(session: Session) -> bool:
     return bool(row.value) if row is not None else False
 
 
+def lineage(session: Session, post: Post) -> list[Post]:
+    """The post and every post it was redrafted from, newest first."""
+    chain = [post]
+    seen = {post.id}
+    while chain[-1].redrafted_from_id is not None:
+        parent = session.get(Post, chain[-1].redrafted_from_id)
+        if parent is None or parent.id in seen:
+            break
+        chain.append(parent)
+        seen.add(parent.id)
+    return chain
+
+
 def editors_of(session: Session, post: Post) -> set[int]:
-    """Everyone who ever edited the post (from the audit log), not just the last editor."""
+    """Everyone who ever edited the post or any post it was redrafted from (from the
+    audit log), not just the last editor: a redraft carries its words' history."""
+    chain = lineage(session, post)
     ids = set(
         session.scalars(
             select(AuditEvent.actor_id).where(
                 AuditEvent.object_type == "social_post",
-                AuditEvent.object_id == str(post.id),
+                AuditEvent.object_id.in_([str(p.id) for p in chain]),
                 AuditEvent.action == "social_post.edit",
                 AuditEvent.actor_id.is_not(None),
             )
         )
     )
-    if post.edited_by_id is not None:
-        ids.add(post.edited_by_id)
+    ids.update(p.edited_by_id for p in chain if p.edited_by_id is not None)
     return {i for i in ids if i is not None}
 
 
@@ -318,7 +332,7 @@ def withdraw(
         actor = _allow(actor, APPROVERS, "withdraw posts")
     _state(post, (*PENDING, PostState.FAILED), "withdraw")
     reason = (reason or "").strip() or "Withdrawn."
-    platform = post.account.platform.label
+    platform = describe(post.account.platform).label
     if post.publish_started_at is not None:
         # An attempt was made and its answer was lost (a time-out, say): say so plainly.
         reason += (
@@ -356,6 +370,7 @@ def redraft(session: Session, actor: User | None, post: Post) -> Post:
     actor = _allow(actor, EDITORS, "redraft posts")
     _state(post, (PostState.REJECTED, PostState.WITHDRAWN), "redraft")
     copy = Post(
+        redrafted_from_id=post.id,
         account_id=post.account_id,
         state=PostState.DRAFT,
         kind=post.kind,

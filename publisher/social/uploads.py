@@ -20,6 +20,7 @@ from publisher.models.post_images import PostImage
 from publisher.models.social import Platform, Post
 from publisher.models.users import User
 from publisher.social.errors import SocialError
+from publisher.social.platforms import describe
 from publisher.social.queue import edit_post
 
 MAX_UPLOAD_BYTES = 5_000_000
@@ -63,7 +64,7 @@ def attach_upload(
     if len(data) > limit:
         raise SocialError(
             f"The image is too large: {len(data) // 1000:,} KB. The limit for "
-            f"{post.account.platform.label} is {limit // 1000:,} KB."
+            f"{describe(post.account.platform).label} is {limit // 1000:,} KB."
         )
     found = sniff(data)
     if found is None:

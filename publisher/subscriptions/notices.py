@@ -116,17 +116,3 @@ def send_now(notice: Notice) -> bool:
         return False
     deliver(rendered)
     return True
-
-
-def dispatch(notice: Notice, *, inline: bool) -> None:
-    """Send after the request's transaction committed: here and now (``inline``, the
-    tests and small setups) or through the worker queue."""
-    if inline:
-        send_now(notice)
-        return
-    from publisher.celery import app
-
-    app.send_task(
-        "publisher.subscriptions.send_notice",
-        args=[notice.kind.value, notice.subscriber_id, notice.consent_id, notice.reason],
-    )

@@ -190,7 +190,6 @@ def choice_summary(choice: Choice) -> list[tuple[str, str]]:
     """(heading, words) for each part of a choice, in the order of the form, as the
     "you are signed up" page, the welcome email and the manage page read them back."""
     from publisher.newsletters.frequencies import frequency_rule
-    from publisher.newsletters.settings import edition_settings
 
     vocab = vocabulary()
     rows: list[tuple[str, str]] = []
@@ -198,7 +197,7 @@ def choice_summary(choice: Choice) -> list[tuple[str, str]]:
         chosen: list[str] = getattr(choice, name)
         words = [vocab[name].get(s, s) for s in chosen]
         rows.append((heading, ", ".join(words) if words else ALL_WORDS[name]))
-    rows.append(("How often", frequency_rule(choice.frequency).choice(edition_settings())))
+    rows.append(("How often", frequency_rule(choice.frequency).choice(get_settings().editions)))
     rows.append(("Email type", "Plain text only" if choice.format is EmailFormat.TEXT else "HTML"))
     rows.append(
         (

@@ -3,10 +3,10 @@ delivered twice does nothing the second time, and beat catches up on lost ones."
 
 from __future__ import annotations
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from publisher.celery import app
-from publisher.social import drafting, publishing
+from publisher.social import drafting, publishing, roundup
 
 
 @app.task(
@@ -27,12 +27,21 @@ def draft_posts(change_ids: list[int]) -> int:
     max_retries=3,
 )
 def sweep() -> int:
-    """Beat: draft recent changes the hook missed; withdraw posts whose entries went."""
-    return len(drafting.sweep())
+    """Beat: draft recent changes the hook missed; withdraw posts whose entries went; draft
+    the weekly round-ups that are due (issue 13.5)."""
+    return len(drafting.sweep()) + len(roundup.sweep_roundups())
 
 
-@app.task(name="publisher.social.publish_due")
+@app.task(
+    name="publisher.social.publish_due",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=5,
+)
 def publish_due() -> dict[str, int]:
-    """Beat, every minute: publish due posts. Failures are recorded on each post (with its
-    own backoff), so the task itself never retries: the next minute's run picks up."""
+    """Beat, every 20 s: publish due posts. A platform's failures are recorded on each
+    post (with its own backoff); only a database error retries the task (with backoff),
+    and the next run picks up in any case."""
     return publishing.publish_due()

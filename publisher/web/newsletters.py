@@ -17,7 +17,7 @@ from publisher.models import Delivery, DeliveryStatus, Edition
 from publisher.newsletters.frequencies import frequency_rule
 from publisher.newsletters.rendering import headline, sections_for
 from publisher.newsletters.windows import describe
-from publisher.web import csrf
+from publisher.web.extensions import csrf_exempt
 
 bp = Blueprint("newsletters", __name__)
 
@@ -72,14 +72,14 @@ def edition(edition_id: int) -> Any:
 
 
 @bp.post("/newsletters/notify/callback")
-@csrf.exempt  # a machine-to-machine JSON endpoint, authenticated by its bearer token
+@csrf_exempt  # a machine-to-machine JSON endpoint, authenticated by its bearer token
 def notify_callback() -> Any:
     """Notify calls this with each email's final status; a permanent failure ends the
     subscription, like an SMTP 5xx for the recipient does."""
-    from publisher.mail import mail_settings
+    from publisher.config import get_settings
     from publisher.newsletters.sending import record_permanent_failure
 
-    expected = mail_settings().notify_callback_token
+    expected = get_settings().mail.notify_callback_token
     given = request.headers.get("Authorization", "")
     if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
         return jsonify({"error": "not allowed"}), 401

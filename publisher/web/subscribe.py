@@ -8,7 +8,7 @@ limited per address and per client through Redis.
 from __future__ import annotations
 
 import json
-import os
+import logging
 from typing import Any
 
 from flask import (
@@ -23,9 +23,10 @@ from flask import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from publisher.config import get_settings
 from publisher.db import session_scope
 from publisher.models import ConsentSource, EndReason, Subscriber, SubscriberStatus
-from publisher.subscriptions import consent, lifecycle, notices, tokens
+from publisher.subscriptions import consent, lifecycle, tokens
 from publisher.subscriptions.addresses import InvalidAddress, normalise_email
 from publisher.subscriptions.preferences import (
     Choice,
@@ -34,16 +35,30 @@ from publisher.subscriptions.preferences import (
     parse_choice,
     vocabulary,
 )
-from publisher.subscriptions.ratelimit import PER_ADDRESS, PER_CLIENT, Limit, RateLimiter
-from publisher.web import csrf
+from publisher.subscriptions.ratelimit import (
+    OVERALL_HOUR,
+    PER_ADDRESS,
+    PER_CLIENT,
+    PER_MAILBOX_DAY,
+    Limit,
+    RateLimiter,
+    client_subject,
+    mailbox,
+)
+from publisher.tasks.subscriptions import dispatch
+from publisher.web.extensions import csrf_exempt
 
 bp = Blueprint("subscribe", __name__, url_prefix="/subscriptions")
+log = logging.getLogger(__name__)
 
 ACCEPTED_MESSAGE = (
     "Thank you. If we can send emails to that address, you will get an email soon. "
     "Open it and use the link inside."
 )
-LIMITED_MESSAGE = "You have asked too many times. Please wait an hour, then try again."
+LIMITED_MESSAGE = (
+    "You have asked too many times. Please try again later, or tomorrow if you have "
+    "already asked 3 times today."
+)
 LIST_FIELDS = ("age_bands", "needs", "categories", "localities")
 
 
@@ -62,37 +77,59 @@ def _limiter() -> RateLimiter:
     return limiter
 
 
-def _limits() -> tuple[Limit, Limit]:
-    """Requests per hour; app config first, then the environment variables of the same
-    name. Behind a proxy, client addresses need ProxyFix, or every visitor shares one."""
-    per_address = current_app.config.get(
-        "SUBSCRIPTIONS_LIMIT_PER_ADDRESS",
-        os.environ.get("SUBSCRIPTIONS_LIMIT_PER_ADDRESS") or PER_ADDRESS.count,
-    )
-    per_client = current_app.config.get(
-        "SUBSCRIPTIONS_LIMIT_PER_CLIENT",
-        os.environ.get("SUBSCRIPTIONS_LIMIT_PER_CLIENT") or PER_CLIENT.count,
-    )
+def _limits() -> tuple[Limit, Limit, Limit, Limit]:
+    """From the app's config (set from the settings by create_app). Behind a proxy,
+    client addresses need ProxyFix, or every visitor shares one."""
+    cfg = current_app.config
+    per_address = cfg["SUBSCRIPTIONS_LIMIT_PER_ADDRESS"]
+    per_client = cfg["SUBSCRIPTIONS_LIMIT_PER_CLIENT"]
+    per_day = cfg["SUBSCRIPTIONS_PER_MAILBOX_PER_DAY"]
+    overall = cfg["SUBSCRIPTIONS_EMAILS_PER_HOUR"]
     return (
         Limit(PER_ADDRESS.name, int(per_address), PER_ADDRESS.window_seconds),
         Limit(PER_CLIENT.name, int(per_client), PER_CLIENT.window_seconds),
+        Limit(PER_MAILBOX_DAY.name, int(per_day), PER_MAILBOX_DAY.window_seconds),
+        Limit(OVERALL_HOUR.name, int(overall), OVERALL_HOUR.window_seconds),
     )
 
 
+def _client() -> str:
+    return client_subject(request.remote_addr)
+
+
 def _within_limits(action: str, email: str) -> bool:
-    """Count this request against the client and the address. Both are counted for every
-    address, subscribed or not, so being limited says nothing about the address."""
-    per_address, per_client = _limits()
+    """Count this request against its client, its mailbox (this form, per hour), its
+    mailbox (both forms, per day) and everyone (per hour), stopping at the first limit
+    reached. Counted for every address, subscribed or not, so being limited says
+    nothing about the address."""
+    per_address, per_client, per_day, overall = _limits()
     limiter = _limiter()
-    client_ok = limiter.hit(action, per_client, request.remote_addr or "unknown")
-    address_ok = limiter.hit(action, per_address, email)
-    return client_ok and address_ok
+    box = mailbox(email)
+    if not limiter.hit(action, per_client, _client()):
+        return False
+    if not limiter.hit(action, per_address, box):
+        return False
+    # "mail": one budget for both forms, since both send the same inbox an email.
+    if not limiter.hit("mail", per_day, box):
+        return False
+    if not limiter.hit("mail", overall, "everyone"):
+        if limiter.first_over("mail", overall, "everyone"):
+            log.warning(
+                "Sign-up and link emails stopped: %d were asked for in the last hour, the "
+                "most SUBSCRIPTIONS_EMAILS_PER_HOUR allows. Every sign-up and 'send me a "
+                "link' request is refused for up to %d minutes. If this is a flood, find "
+                "its clients in the access log; if it is real demand, raise the setting.",
+                overall.count,
+                limiter.retry_after("mail", overall, "everyone") // 60 + 1,
+            )
+        return False
+    return True
 
 
 def _client_limited(action: str) -> bool:
     """Count a request that failed validation against the client only."""
-    _, per_client = _limits()
-    return not _limiter().hit(action, per_client, request.remote_addr or "unknown")
+    _, per_client, _, _ = _limits()
+    return not _limiter().hit(action, per_client, _client())
 
 
 def _inline() -> bool:
@@ -103,7 +140,7 @@ def _send(notice: lifecycle.Notice | None) -> None:
     if notice is None:
         return
     try:
-        notices.dispatch(notice, inline=_inline())
+        dispatch(notice, inline=_inline())
     except Exception:
         # A failed send must not show up in the answer (that would tell the asker
         # something about the address); it is logged for the council instead.
@@ -136,9 +173,8 @@ def _form_data() -> dict[str, Any]:
 def _frequency_choices() -> list[tuple[str, str]]:
     """(value, words) for each frequency, from the frequency table."""
     from publisher.newsletters.frequencies import rules_in_order
-    from publisher.newsletters.settings import edition_settings
 
-    settings = edition_settings()
+    settings = get_settings().editions
     return [(r.frequency.value, r.choice(settings)) for r in rules_in_order()]
 
 
@@ -214,7 +250,7 @@ def check_email() -> Any:
 
 
 @bp.post("/api/subscribe")
-@csrf.exempt  # JSON only (a cross-site form cannot send application/json without CORS)
+@csrf_exempt  # JSON only (a cross-site form cannot send application/json without CORS)
 def subscribe_api() -> Any:
     if not request.is_json:
         return jsonify({"error": "Send JSON with Content-Type: application/json"}), 415
@@ -393,7 +429,7 @@ def unsubscribe_page(token: str) -> Any:
 
 
 @bp.post("/unsubscribe/<token>")
-@csrf.exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no CSRF token
+@csrf_exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no CSRF token
 def unsubscribe_submit(token: str) -> Any:
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     with session_scope() as session:

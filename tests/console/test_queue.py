@@ -269,6 +269,7 @@ def test_calendar_shows_what_goes_out_when(sign_in, draft, session, account):
     approver = sign_in("approver")
     approver.post(f"/console/posts/{draft.id}/approve", {})
     post = fresh(session, draft)
+    assert post.publish_at is not None
     local = post.publish_at.astimezone(LONDON)
     start = dt.datetime.now(LONDON).date()
     page = approver.get(f"/console/calendar?start={start.isoformat()}").get_data(as_text=True)

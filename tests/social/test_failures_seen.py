@@ -77,7 +77,9 @@ def test_approvers_are_emailed_when_a_post_fails_for_good(
     }
     message = received["admin@council.example"][0].message
     assert message["Subject"] == f"Post {post.id} to Mastodon did not go out"
-    text = message.get_body(("plain",)).get_content()
+    body = message.get_body(("plain",))
+    assert body is not None
+    text = body.get_content()
     assert "did not accept the access token" in text
     assert f"/console/posts/{post.id}" in text
 
@@ -96,8 +98,9 @@ def test_a_post_that_never_reached_the_platform_is_withdrawn_with_a_true_note(
     retries = [r for r in caplog.records if "trying again" in r.getMessage()]
     assert retries and retries[0].levelno == logging.WARNING
     session.expire_all()
-    post = session.get(Post, post.id)
-    assert post is not None and post.state is PostState.APPROVED
+    fresh = session.get(Post, post.id)
+    assert fresh is not None and fresh.state is PostState.APPROVED
+    post = fresh
     # Nothing can be out there: the connection was refused.
     assert post.publish_started_at is None and post.attempts == 1
     withdraw(session, officers["approver"], post, "The service has closed.")
@@ -118,8 +121,9 @@ def test_a_post_whose_answer_was_lost_says_it_may_be_out(
     mastodon.fail_next.append((503, {"error": "Service Unavailable"}, {}))
     assert publish_due(now=_due(post)) == {"retry": 1}
     session.expire_all()
-    post = session.get(Post, post.id)
-    assert post is not None and post.publish_started_at is not None  # a 5xx may have landed
+    fresh = session.get(Post, post.id)
+    assert fresh is not None and fresh.publish_started_at is not None  # a 5xx may have landed
+    post = fresh
     withdraw(session, officers["approver"], post, "Wrong day.")
     session.commit()
     assert "did not hear back from Mastodon, so it may be on" in (post.withdrawn_reason or "")

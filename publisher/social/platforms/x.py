@@ -109,9 +109,10 @@ class _Client:
         try:
             # The checked session: public addresses only, redirects checked, a deadline.
             with http_session(self.settings) as http:
-                return http.request(
+                response: requests.Response = http.request(
                     method, self.base + path, auth=self.auth, timeout=self.timeout, **kwargs
                 )
+                return response
         except outgoing_http.Refused as exc:
             raise refused("X API", exc) from exc
         except requests.Timeout as exc:
