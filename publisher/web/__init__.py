@@ -39,11 +39,7 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
         app.config.update(overrides)
     # ux (issue 13.2): families must be able to reach a person; only the demo and tests
     # may run without a contact.
-    if not (
-        settings.council_contact_email
-        or settings.web.demo
-        or app.config.get("TESTING")
-    ):
+    if not (settings.council_contact_email or settings.web.demo or app.config.get("TESTING")):
         raise ValueError(
             "Set COUNCIL_CONTACT_EMAIL (and COUNCIL_CONTACT_PHONE if you have one): the home, "
             "accessibility and privacy pages name who families can contact."
