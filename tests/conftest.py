@@ -26,6 +26,9 @@ from tests.settings_env import _fresh_settings, env  # noqa: F401 - fixtures for
 # The tests' servers (ORUK directories, platform stubs, Bluesky's PDS) are on loopback,
 # which outgoing requests refuse unless allowed; tests/security/test_ssrf.py takes it away.
 os.environ.setdefault("OUTGOING_ALLOWLIST", "127.0.0.0/8,::1")
+# The web app needs a contact for families outside the demo (issue 13.2);
+# tests/feeds/test_ux_pages.py checks that it refuses to start without one.
+os.environ.setdefault("COUNCIL_CONTACT_EMAIL", "localoffer@example.org")
 
 # Sample ORUK responses kept in the repository with their licence notice (NOTICE.md).
 ORUK_SAMPLES = Path(__file__).resolve().parent / "data" / "oruk"
