@@ -49,6 +49,8 @@ task_routes = {
     "publisher.newsletters.*": {"queue": "newsletters"},
     "publisher.feeds.*": {"queue": "feeds"},
     "publisher.social.*": {"queue": "social"},
+    # Review emails go out with the newsletters' mail workers (same transports, same limit).
+    "publisher.reviews.*": {"queue": "newsletters"},
 }
 
 timezone = "Europe/London"
@@ -87,4 +89,9 @@ beat_schedule: dict[str, dict[str, Any]] = {
     # worker held goes out within about a minute.
     "social-publish-due": {"task": "publisher.social.publish_due", "schedule": 20.0},
     "social-sweep": {"task": "publisher.social.sweep", "schedule": 300.0},
+    # Provider reviews (issue 9): plan and send today's requests and reminders. Runs
+    # daily; a second run the same day sends nothing new (the ledger's keys).
+    "reviews-daily": {"task": "publisher.reviews.run_daily", "schedule": 24 * 3600.0},
+    # Open-data summaries: catches finished editions, posts and a day with no crawl.
+    "insight-refresh": {"task": "publisher.insight.refresh", "schedule": 600.0},
 }

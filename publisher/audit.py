@@ -71,6 +71,9 @@ def record(
 # What each action and kind of thing means, in words for the console. The stored names
 # never change (they are filtered on and exported); only these labels are shown.
 ACTION_LABELS: dict[str, str] = {
+    "review.caught_up": "closed a provider reply: the directory caught up",
+    "review.dismissed": "dismissed a provider reply",
+    "review.updated": "updated the directory after a provider reply",
     "settings.change": "changed the settings",
     "social_account.create": "added a social media account",
     "social_account.update": "changed a social media account",
@@ -96,6 +99,7 @@ ACTION_LABELS: dict[str, str] = {
     "user.sign_out": "signed out",
 }
 OBJECT_LABELS: dict[str, str] = {
+    "review": "Provider reply",
     "settings": "Settings",
     "social_account": "Social media account",
     "social_post": "Post",

@@ -168,6 +168,16 @@ class Settings:
     # privacy pages. Required for the web app outside the demo (publisher.web).
     council_contact_email: str = ""
     council_contact_phone: str = ""
+    # Provider reviews (issue 9): ask providers to check entries this many days before
+    # they go stale; at most this many addresses a day; reminders this many days after
+    # the first request; "no reply" this many days after it; signed links last this long.
+    review_lead_days: int = 30
+    review_daily_limit: int = 200
+    review_reminder_days: tuple[int, ...] = (14, 28)
+    review_no_reply_days: int = 42
+    review_link_days: int = 60
+    # A provider's "still correct" counts as a check for publishing (README explains).
+    trust_provider_confirmations: bool = False
     # Groups owned by one area each, read here with everything else.
     mail: MailSettings = field(kw_only=True)
     editions: EditionSettings = field(kw_only=True)
@@ -229,6 +239,16 @@ def check_contact_phone(raw: str) -> str:
             f"COUNCIL_CONTACT_PHONE must be a phone number like 01234 567890, not {raw!r}"
         )
     return raw
+
+
+def _reminder_days(raw: str) -> tuple[int, ...]:
+    try:
+        days = tuple(sorted(int(part) for part in raw.split(",") if part.strip()))
+    except ValueError as exc:
+        raise ValueError(f"REVIEW_REMINDER_DAYS must be days like 14,28, not {raw!r}") from exc
+    if len(days) > 2 or any(d < 1 for d in days):
+        raise ValueError(f"REVIEW_REMINDER_DAYS takes at most two positive days, not {raw!r}")
+    return days
 
 
 def _authority(base_url: str) -> str:
@@ -356,6 +376,12 @@ def get_settings() -> Settings:
         secret_key=_str("SECRET_KEY", ""),
         council_contact_email=check_contact_email(_str("COUNCIL_CONTACT_EMAIL", "")),
         council_contact_phone=check_contact_phone(_str("COUNCIL_CONTACT_PHONE", "")),
+        review_lead_days=max(0, _int("REVIEW_LEAD_DAYS", 30)),
+        review_daily_limit=max(0, _int("REVIEW_DAILY_LIMIT", 200)),
+        review_reminder_days=_reminder_days(_str("REVIEW_REMINDER_DAYS", "14,28")),
+        review_no_reply_days=max(1, _int("REVIEW_NO_REPLY_DAYS", 42)),
+        review_link_days=max(1, _int("REVIEW_LINK_DAYS", 60)),
+        trust_provider_confirmations=_flag("TRUST_PROVIDER_CONFIRMATIONS", False),
         mail=_mail_settings(public_base_url, council_name),
         editions=_edition_settings(),
         web=_web_settings(),

@@ -43,6 +43,8 @@ class StaleEntry:
     # date (or, never checked, from when it was first seen). ``since_from_log`` tells which.
     stale_since: dt.datetime | None = None
     since_from_log: bool = True
+    # Provider review (issue 9): where it stands, in words ("Asked on ...", "No reply").
+    review: str | None = None
 
 
 @dataclass(frozen=True)
@@ -111,6 +113,9 @@ def stale_entries(
     for entry, _ in rows:
         if entry.id in since:
             logged[entry.id] = since[entry.id]
+    from publisher.reviews.measures import review_states
+
+    reviews = review_states(session)
     result = [
         StaleEntry(
             entry_pk=entry.id,
@@ -124,6 +129,7 @@ def stale_entries(
             days_since_assured=(today - entry.assured_date).days if entry.assured_date else None,
             stale_since=logged.get(entry.id) or _worked_out_since(entry, limit),
             since_from_log=entry.id in logged,
+            review=reviews.get(entry.id),
         )
         for entry, source in rows
     ]

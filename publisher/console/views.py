@@ -43,11 +43,14 @@ AUDIT_PAGE = 100
 
 
 def register(app: Flask) -> None:
-    from publisher.console import (  # noqa: F401 - adds their routes to bp
+    # These modules add their routes to bp.
+    from publisher.console import (  # noqa: F401
         admin_social,
+        insight,
         mastodon_connect,
         officer_posts,
         queue,
+        replies,
     )
 
     app.register_blueprint(bp)
@@ -196,13 +199,23 @@ def own_account() -> Any:
 @bp.get("/stale")
 @requires("view")
 def stale_report() -> Any:
+    from publisher.reviews import measures
+
     entries = stale.stale_entries(g.db)
     points = stale.history(g.db, weeks=12)
     top = max([p.active + p.stale for p in points] + [1])
+    # Provider reviews (issue 9): a third series and the loop's figures.
+    ends = [
+        dt.datetime.combine(p.day + dt.timedelta(days=1), dt.time(), LONDON).astimezone(dt.UTC)
+        for p in points
+    ]
+    confirmed = measures.confirmed_counts(g.db, ends)
     return render_template(
         "web/console/stale.html",
         entries=entries,
         points=points,
+        confirmed=confirmed,
+        review_figures=measures.figures(g.db),
         top=top,
         stale_after_days=get_settings().stale_after_days,
         london=LONDON,

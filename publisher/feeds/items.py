@@ -162,6 +162,15 @@ def categories_for(
     return tuple((t, plain_name(lb)) for s, lb in found if (t := _clean(s)) and plain_name(lb))
 
 
+def link_for(snapshot: Mapping[str, Any], fallback_link: str) -> str:
+    """The service's page on the Local Offer (else the provider's), never a non-web link."""
+    link = next(
+        (u for u in (snapshot.get("page_url"), snapshot.get("url")) if _is_web_link(u)),
+        fallback_link,
+    )
+    return _clean(link).replace(" ", "%20")
+
+
 def item_for(
     *,
     change_id: int,
@@ -174,16 +183,12 @@ def item_for(
     fallback_link: str,
     locality_labels: Mapping[str, str],
 ) -> FeedItem:
-    link = next(
-        (u for u in (snapshot.get("page_url"), snapshot.get("url")) if _is_web_link(u)),
-        fallback_link,
-    )
     return FeedItem(
         change_id=change_id,
         id=entry_id(authority, change_id),
         title=title_for(kind, snapshot, locality_labels),
         summary=summary_for(kind, snapshot, changed_fields, details),
-        link=_clean(link).replace(" ", "%20"),
+        link=link_for(snapshot, fallback_link),
         categories=categories_for(snapshot, locality_labels),
         published=occurred_at,
         updated=occurred_at,

@@ -25,6 +25,7 @@ from publisher.feeds.filters import FeedFilter, FilterError, filter_from_query, 
 from publisher.feeds.items import FeedItem, is_published, item_for
 from publisher.feeds.render import FORMATS, FeedMeta, render
 from publisher.models import Change, ChangeKind, FeedDocument
+from publisher.reviews.holds import held_entry_pks, promotes
 from publisher.topics import load_mapping
 
 _BATCH = 2000
@@ -76,6 +77,8 @@ class History:
 
     def __post_init__(self) -> None:
         self._labels = load_mapping(self.settings.mapping_path).locality_labels
+        # Entries whose provider says they have closed are not promoted (issue 9).
+        self._held = held_entry_pks(self.session)
 
     def _load_more(self) -> bool:
         if self._done:
@@ -83,6 +86,7 @@ class History:
         query = (
             select(
                 Change.id,
+                Change.entry_pk,
                 Change.kind,
                 Change.occurred_at,
                 Change.changed_fields,
@@ -104,7 +108,9 @@ class History:
         self._cursor = rows[-1].id
         for row in rows:
             snapshot = row.snapshot if isinstance(row.snapshot, dict) else {}
-            if is_published(row.kind, row.notable, snapshot):
+            if is_published(row.kind, row.notable, snapshot) and not (
+                row.entry_pk in self._held and promotes(row.kind)
+            ):
                 self._loaded.append(_Published(row.id, snapshot, row))
         return True
 

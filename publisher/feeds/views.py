@@ -18,6 +18,7 @@ from publisher.feeds import memory
 from publisher.feeds.filters import FilterError, parse_filter
 from publisher.feeds.render import FORMATS, STYLESHEET_PATH
 from publisher.feeds.store import Stored, document_key, ensure_stored, feed_url, stored_body
+from publisher.insight import feedcount
 
 bp = Blueprint("feeds", __name__)
 
@@ -62,7 +63,9 @@ def changes(fmt: str) -> Response:
     if not is_resource_modified(
         request.environ, etag=stored.etag.strip('"'), last_modified=stored.last_modified
     ):
+        feedcount.count(conditional=True)
         return _headers(Response(status=304), stored, self_url)
+    feedcount.count(conditional=False)
     response = Response(body, status=200, content_type=_content_type(fmt, stored.content_type))
     response.vary.add("Accept")
     if fmt in ("rss", "atom"):

@@ -14,12 +14,13 @@ def downstream_tasks() -> tuple[tuple[Task[Any, Any], bool], ...]:
     """Tasks other areas implement (their publisher/tasks/<area>.py). Imported here, when a
     crawl has finished, so that the crawl's own modules never import the outputs. True:
     the task takes the new change ids."""
-    from publisher.tasks import feeds, newsletters, social
+    from publisher.tasks import feeds, insight, newsletters, social
 
     return (
         (feeds.rebuild_feeds, False),
         (newsletters.changes_arrived, True),
         (social.draft_posts, True),
+        (insight.refresh_after_crawl, True),
     )
 
 

@@ -16,8 +16,26 @@ from publisher.models.editions import (
 )
 from publisher.models.entries import Entry, QuarantinedRecord
 from publisher.models.feeds import FeedDocument
+from publisher.models.insight import (
+    InsightChange,
+    InsightChangeTopic,
+    InsightCount,
+    InsightEdition,
+    InsightSnapshot,
+    InsightState,
+)
 from publisher.models.logins import LoginAttempt
 from publisher.models.post_images import PostImage  # ux (issue 13.6)
+from publisher.models.reviews import (
+    MailKind,
+    MailStatus,
+    ProblemReport,
+    ReplyKind,
+    Review,
+    ReviewMail,
+    ReviewStatus,
+    ReviewSuppression,
+)
 from publisher.models.settings import AppSetting
 from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.models.sources import Crawl, CrawlStatus, Source, SourceKind
@@ -53,13 +71,27 @@ __all__ = [
     "Entry",
     "FeedDocument",
     "Frequency",
+    "InsightChange",
+    "InsightChangeTopic",
+    "InsightCount",
+    "InsightEdition",
+    "InsightSnapshot",
+    "InsightState",
     "LoginAttempt",
+    "MailKind",
+    "MailStatus",
     "Platform",
     "Post",
     "PostChange",
     "PostImage",
     "PostState",
+    "ProblemReport",
     "QuarantinedRecord",
+    "ReplyKind",
+    "Review",
+    "ReviewMail",
+    "ReviewStatus",
+    "ReviewSuppression",
     "Role",
     "SocialAccount",
     "Source",

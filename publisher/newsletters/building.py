@@ -99,7 +99,10 @@ def build_edition(
             .order_by(Change.occurred_at, Change.id)
         )
     )
-    items = collapse(changes)
+    from publisher.reviews.holds import held_entry_pks, promotes
+
+    held = held_entry_pks(session)  # provider says closed (issue 9)
+    items = collapse(c for c in changes if not (c.entry_pk in held and promotes(c.kind)))
     if not items and frequency_rule(frequency).only_with_news:
         # Such an edition (immediate) is made only when there is news; the next one
         # starts where the last one that was made ended.

@@ -151,10 +151,13 @@ def _publishable(session: Session, change_ids: Iterable[int]) -> list[tuple[Chan
     if not ids:
         return []
     changes = session.scalars(select(Change).where(Change.id.in_(ids)).order_by(Change.id))
+    from publisher.reviews.holds import held_entry_pks, promotes
+
+    held = held_entry_pks(session)  # provider says closed (issue 9)
     out = []
     for change in changes:
         kind = post_kind(change)
-        if kind is not None:
+        if kind is not None and not (change.entry_pk in held and promotes(change.kind)):
             out.append((change, kind))
     return out
 

@@ -16,6 +16,12 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from publisher.db import utcnow
+from publisher.insight.events import (
+    CONFIRMATIONS,
+    SIGNUPS,
+    UNSUBSCRIBES,
+    record_subscription_event,
+)
 from publisher.models import (
     ConsentRecord,
     ConsentSource,
@@ -136,6 +142,7 @@ def request_subscription(
     choice.apply_to(subscriber)
     record = _consent(subscriber, choice, source, client_ip=client_ip, now=now)
     session.flush()
+    record_subscription_event(session, SIGNUPS, now)  # open-data counts: no personal data
     return Notice(NoticeKind.CONFIRM, subscriber.id, consent_id=record.id)
 
 
@@ -163,6 +170,7 @@ def confirm(session: Session, token: str, *, now: dt.datetime | None = None) -> 
         # Only the newest request's link counts: it holds the choices they last made.
         return ConfirmResult.STALE
     record.confirmed_at = now
+    record_subscription_event(session, CONFIRMATIONS, now)
     subscriber.status = SubscriberStatus.ACTIVE
     subscriber.confirmed_at = now
     subscriber.ended_at = None
@@ -220,6 +228,8 @@ def end_subscription(
     subscriber.status = SubscriberStatus.ENDED
     subscriber.ended_at = now
     subscriber.end_reason = reason
+    if reason is EndReason.UNSUBSCRIBED:
+        record_subscription_event(session, UNSUBSCRIBES, now)
     for record in subscriber.consents:
         if record.withdrawn_at is None:
             record.withdrawn_at = now

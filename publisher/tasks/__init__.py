@@ -3,8 +3,10 @@ decides to retry or give up; the logic lives in the area's own modules."""
 
 from publisher.tasks import crawl as crawl
 from publisher.tasks import feeds as feeds
+from publisher.tasks import insight as insight
 from publisher.tasks import newsletters as newsletters
+from publisher.tasks import reviews as reviews
 from publisher.tasks import social as social
 from publisher.tasks import subscriptions as subscriptions
 
-__all__ = ["crawl", "feeds", "newsletters", "social", "subscriptions"]
+__all__ = ["crawl", "feeds", "insight", "newsletters", "reviews", "social", "subscriptions"]

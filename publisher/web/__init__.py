@@ -65,7 +65,13 @@ def create_app(overrides: dict[str, Any] | None = None) -> Flask:
     from publisher.web import media  # ux (issue 13.6): uploaded post images
 
     app.register_blueprint(media.bp)
+    from publisher.insight import web as insight_web
+
+    insight_web.register(app)
     console.register(app)
+    from publisher.web import reviews as provider_reviews  # issue 9: provider pages
+
+    app.register_blueprint(provider_reviews.bp)
     if settings.web.demo:
         from publisher.web import demo
 

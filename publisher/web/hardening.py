@@ -27,6 +27,10 @@ from werkzeug.routing import IntegerConverter
 # box ticked. Console forms (post text, settings, several accounts) stay under 1 MB.
 PUBLIC_MAX_BODY = 64 * 1024
 CONSOLE_MAX_BODY = 1024 * 1024
+# Public forms that must read a bigger body to answer it well, by blueprint: a provider's
+# change form may carry a pasted document, and the page should say which box is too long
+# (issue 9) rather than refuse the whole form.
+LARGER_PUBLIC_BODIES = {"reviews": 2_100_000}
 HSTS_SECONDS = 365 * 24 * 3600
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -73,6 +77,8 @@ def body_limit() -> int:
         return UPLOAD_MAX_BODY
     if request.path.startswith("/console"):
         return int(current_app.config.get("CONSOLE_MAX_BODY", CONSOLE_MAX_BODY))
+    if request.blueprint in LARGER_PUBLIC_BODIES:
+        return LARGER_PUBLIC_BODIES[request.blueprint]
     return int(current_app.config.get("PUBLIC_MAX_BODY", PUBLIC_MAX_BODY))
 
 

@@ -124,8 +124,20 @@ def _home_news() -> tuple[list[Any], list[dict[str, Any]]]:
 
 @bp.get("/")
 def home() -> str:
-    changes, bulletins = _home_news()
-    return render_template("web/home.html", changes=changes, bulletins=bulletins)
+    from publisher.db import session_scope
+    from publisher.reviews.measures import freshness
+
+    # Worked out on each visit from the entries (two counts): always as of the last crawl.
+    with session_scope() as session:
+        fresh = freshness(session)
+    changes, bulletins = _home_news()  # ux (issue 13.2)
+    return render_template(
+        "web/home.html",
+        freshness=fresh,
+        stale_after_days=get_settings().stale_after_days,
+        changes=changes,
+        bulletins=bulletins,
+    )
 
 
 BUILDER_LEGENDS = {

@@ -65,7 +65,7 @@ def env_for(
         CELERY_KEY_PREFIX=prefix,
         SMTP_URL=smtp_url,
         PUBLISHER_DATA_DIR=str(data_dir),
-        SECRET_KEY="fault-test-secret",
+        SECRET_KEY="fault-test-secret-0123456789abcdef0123456789",
         EDITION_BATCH_SIZE="25",
         SMTP_TIMEOUT="10",
         **subprocess_clock_env(),

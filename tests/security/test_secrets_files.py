@@ -142,9 +142,9 @@ def served(tmp_path: Path, redis_prefix: str) -> Iterator[tuple[str, Path, Path]
         deadline = time.monotonic() + 60
         while True:
             try:
-                if requests.get(url + "/healthz", timeout=2).status_code < 500:
+                if requests.get(url + "/healthz", timeout=10).status_code < 500:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still starting up
                 pass
             assert time.monotonic() < deadline, "gunicorn did not start"
             assert proc.poll() is None, "gunicorn stopped"

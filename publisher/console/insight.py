@@ -1,0 +1,107 @@
+"""Console pages for officers: who the Local Offer reaches, and the annual report.
+
+Both read the summaries only; every count of people goes through the small-number rule.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, g, render_template, request
+
+from publisher.console.auth import requires
+from publisher.console.blueprint import bp
+from publisher.insight import annual, charts, export, memo, reach
+from publisher.insight.disclosure import FEWER, for_chart
+from publisher.insight.periods import today_uk, week_start
+
+
+def reach_csv_text(tables: list[reach.Table]) -> str:
+    """Every table in one tidy CSV: table, row, column, value."""
+    rows = [
+        [t.ident, row[0], column, value]
+        for t in tables
+        for row in t.rows
+        for column, value in zip(t.columns[1:], row[1:], strict=True)
+    ]
+    return export.csv_text(["table", "row", "column", "value"], rows)
+
+
+# Counts added between refreshes (sign-ups, feed requests) show within this long.
+_loaded: memo.Memo[reach.ReachData] = memo.Memo(60)
+
+
+def _reach_data() -> reach.ReachData:
+    today = today_uk()
+    return _loaded.get((memo.generation(g.db), today), lambda: reach.load(g.db, today))
+
+
+@bp.get("/reach")
+@requires("view")
+def reach_page() -> Any:
+    data = _reach_data()
+    tables = reach.tables(data)
+    series = [
+        charts.Series(
+            f.capitalize(), [for_chart(data.frequency.get(w, {}).get(f, 0)) for w in data.weeks]
+        )
+        for f in reach.FREQUENCIES
+    ]
+    chart = charts.stacked_bars(
+        "subs",
+        [week_start(w).strftime("%-d %b") for w in data.weeks],
+        series,
+        title="Subscribers by how often they hear from us, each week",
+        desc=f"Counts under 10 are not drawn; the table below says {FEWER}.",
+    )
+    return render_template(
+        "web/console/reach.html",
+        tables=tables,
+        chart=chart,
+        series=series,
+        colours=charts.SERIES_COLOURS,
+        fewer=FEWER,
+    )
+
+
+@bp.get("/reach.csv")
+@requires("view")
+def reach_csv() -> Any:
+    body = reach_csv_text(reach.tables(_reach_data()))
+    return Response(
+        body,
+        mimetype="text/csv",
+        headers={"Content-Disposition": "attachment; filename=local-offer-reach.csv"},
+    )
+
+
+def _year_arg() -> int | None:
+    raw = request.args.get("year", "")
+    return int(raw) if raw.isdigit() and 2000 <= int(raw) <= 2100 else None
+
+
+@bp.get("/report/annual")
+@requires("view")
+def annual_report() -> Any:
+    from flask import url_for
+
+    today = today_uk()
+    year = _year_arg() or today.year
+    report = annual.build(g.db, year, today)
+    return annual.report_html(
+        report,
+        back_url=url_for("console.home"),
+        csv_url=url_for("console.annual_report_csv", year=year),
+    )
+
+
+@bp.get("/report/annual.csv")
+@requires("view")
+def annual_report_csv() -> Any:
+    today = today_uk()
+    year = _year_arg() or today.year
+    return Response(
+        annual.report_csv(annual.build(g.db, year, today)),
+        mimetype="text/csv",
+        headers={"Content-Disposition": f"attachment; filename=local-offer-report-{year}.csv"},
+    )

@@ -1,0 +1,67 @@
+"""Keep one built answer in the process until the summaries change.
+
+Every refresh moves the "generation" watermark (``upkeep``); a page that reads only the
+summaries can keep what it built last, keyed by that generation and the day, and answer
+the next request with one primary-key read. A time limit bounds how long counts that
+are added between refreshes (sign-ups, feed requests) can wait to show.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import weakref
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+from sqlalchemy.orm import Session
+
+from publisher.insight import store
+
+T = TypeVar("T")
+GENERATION = "generation"
+
+
+def generation(session: Session) -> int:
+    return store.watermark(session, GENERATION)
+
+
+def bump(session: Session) -> None:
+    """Say the summaries changed (in the refresh's own transaction)."""
+    store.set_watermark(session, GENERATION, generation(session) + 1)
+
+
+_all: weakref.WeakSet[Memo[object]] = weakref.WeakSet()
+
+
+def clear_all() -> None:
+    """Forget every built answer (tests, whose databases start again from nothing)."""
+    for one in list(_all):
+        one.clear()
+
+
+class Memo(Generic[T]):
+    def __init__(self, seconds: float) -> None:
+        _all.add(self)  # type: ignore[arg-type]
+        self.seconds = seconds
+        self._lock = threading.Lock()
+        self._key: Hashable = None
+        self._value: T | None = None
+        self._at = 0.0
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        with self._lock:
+            if (
+                self._value is not None
+                and self._key == key
+                and time.monotonic() - self._at < self.seconds
+            ):
+                return self._value
+        value = build()
+        with self._lock:
+            self._key, self._value, self._at = key, value, time.monotonic()
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._value = None

@@ -1,0 +1,229 @@
+"""Who the Local Offer reaches, for officers: read from the summaries, then shaped into
+tables whose every count has been through the small-number rule
+(``publisher.insight.disclosure``). The page, its CSV and the annual report all use
+``tables()``, so the rule is applied in one place.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from publisher.feeds.filters import vocabulary
+from publisher.insight.disclosure import shown, total
+from publisher.insight.events import CONFIRMATIONS, SIGNUPS, UNSUBSCRIBES
+from publisher.insight.periods import month_label, months_back, week_of, week_start
+from publisher.models import Frequency, InsightCount, InsightEdition, InsightSnapshot, Platform
+
+WEEKS = 12
+DAYS = 28
+FREQUENCIES = [f.value for f in Frequency]
+PLATFORMS = [p.value for p in Platform]
+EVENTS = {SIGNUPS: "Asked to sign up", CONFIRMATIONS: "Confirmed", UNSUBSCRIBES: "Unsubscribed"}
+DIMENSION_NAMES = {"age": "Age", "need": "Need", "category": "Kind of service", "locality": "Area"}
+
+
+@dataclass
+class ReachData:
+    """Raw counts (never shown as they are)."""
+
+    weeks: list[str]
+    months: list[str]
+    days: list[str]
+    frequency: dict[str, dict[str, int]] = field(default_factory=dict)  # week -> freq -> n
+    events: dict[str, dict[str, int]] = field(default_factory=dict)  # event -> week -> n
+    editions: dict[str, tuple[int, int, int]] = field(default_factory=dict)  # week -> e, s, f
+    posts: dict[str, dict[str, int]] = field(default_factory=dict)  # month -> platform -> n
+    feeds: dict[str, dict[str, int]] = field(default_factory=dict)  # day -> kind -> n
+    demand: dict[str, int] = field(default_factory=dict)  # "need:x" -> subscribers
+    demand_then: dict[str, int] = field(default_factory=dict)  # the same, on then_day
+    then_day: dt.date | None = None  # the oldest snapshot in the last WEEKS weeks
+    supply: dict[str, int] = field(default_factory=dict)  # "need:x" -> checked services
+    topic_labels: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Table:
+    ident: str
+    caption: str
+    columns: list[str]
+    rows: list[list[str]]  # the first cell of each row is its heading
+
+
+def _weeks(today: dt.date) -> list[str]:
+    return [week_of(today - dt.timedelta(weeks=WEEKS - 1 - i)) for i in range(WEEKS)]
+
+
+def topic_labels() -> dict[str, str]:
+    labels = {}
+    for name, values in vocabulary().items():
+        for slug, label in values.items():
+            labels[f"{name}:{slug}"] = f"{DIMENSION_NAMES[name]}: {label}"
+    return labels
+
+
+def load(session: Session, today: dt.date) -> ReachData:
+    weeks = _weeks(today)
+    data = ReachData(
+        weeks=weeks,
+        months=months_back(today, 12),
+        days=[(today - dt.timedelta(days=DAYS - 1 - i)).isoformat() for i in range(DAYS)],
+        topic_labels=topic_labels(),
+    )
+    start = week_start(weeks[0])
+    last_day: dict[str, dt.date] = {}
+    snaps: dict[tuple[dt.date, str], dict[str, int]] = defaultdict(dict)
+    for day, metric, key, count in session.execute(
+        select(
+            InsightSnapshot.day, InsightSnapshot.metric, InsightSnapshot.key, InsightSnapshot.count
+        ).where(
+            InsightSnapshot.metric.in_(("subscribers_frequency", "subscribers_topic")),
+            InsightSnapshot.day >= start,
+            InsightSnapshot.day <= today,
+        )
+    ):
+        snaps[(day, metric)][key] = count
+        if metric == "subscribers_frequency":
+            week = week_of(day)
+            last_day[week] = max(day, last_day.get(week, day))
+    for week, day in last_day.items():
+        data.frequency[week] = snaps.get((day, "subscribers_frequency"), {})
+    topic_days = sorted(d for d, m in snaps if m == "subscribers_topic")
+    if topic_days:
+        data.demand = snaps[(topic_days[-1], "subscribers_topic")]
+        data.demand_then = snaps[(topic_days[0], "subscribers_topic")]
+        data.then_day = topic_days[0]
+    latest_supply = session.scalar(
+        select(InsightSnapshot.day)
+        .where(InsightSnapshot.metric == "freshness", InsightSnapshot.day <= today)
+        .order_by(InsightSnapshot.day.desc())
+        .limit(1)
+    )
+    if latest_supply is not None:
+        data.supply = dict(
+            session.execute(
+                select(InsightSnapshot.key, InsightSnapshot.count).where(
+                    InsightSnapshot.day == latest_supply, InsightSnapshot.metric == "supply_topic"
+                )
+            )
+            .tuples()
+            .all()
+        )
+    periods = [*weeks, *data.months, *data.days]
+    for metric, period, key, count in session.execute(
+        select(
+            InsightCount.metric, InsightCount.period, InsightCount.key, InsightCount.count
+        ).where(
+            InsightCount.metric.in_((*EVENTS, "posts", "feed_requests")),
+            InsightCount.period.in_(periods),
+        )
+    ):
+        if metric in EVENTS:
+            data.events.setdefault(metric, {})[period] = count
+        elif metric == "posts":
+            data.posts.setdefault(period, {})[key] = count
+        else:
+            data.feeds.setdefault(period, {})[key] = count
+    per_week: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
+    for finished, sent, failed in session.execute(
+        select(InsightEdition.finished_on, InsightEdition.sent, InsightEdition.failed).where(
+            InsightEdition.finished_on >= start
+        )
+    ):
+        row = per_week[week_of(finished)]
+        row[0] += 1
+        row[1] += sent
+        row[2] += failed
+    data.editions = {w: (r[0], r[1], r[2]) for w, r in per_week.items()}
+    return data
+
+
+def week_label(week: str) -> str:
+    return "w/c " + week_start(week).strftime("%-d %b %Y")
+
+
+def tables(data: ReachData) -> list[Table]:
+    """Every table of the reach page; each count through the small-number rule."""
+    freq_rows = []
+    for week in data.weeks:
+        counts = [data.frequency.get(week, {}).get(f, 0) for f in FREQUENCIES]
+        freq_rows.append([week_label(week), *(shown(n) for n in counts), total(counts)])
+    event_rows = [
+        [week_label(w), *(shown(data.events.get(e, {}).get(w, 0)) for e in EVENTS)]
+        for w in data.weeks
+    ]
+    edition_rows = [
+        [week_label(w), *(shown(n) for n in data.editions.get(w, (0, 0, 0)))] for w in data.weeks
+    ]
+    post_rows = [
+        [month_label(m), *(shown(data.posts.get(m, {}).get(p, 0)) for p in PLATFORMS)]
+        for m in data.months
+    ]
+    feed_rows = []
+    for day in data.days:
+        counts = [data.feeds.get(day, {}).get(k, 0) for k in ("full", "conditional")]
+        feed_rows.append([dt.date.fromisoformat(day).strftime("%a %-d %b"), *map(shown, counts)])
+    demand_rows = []
+    for topic, label in data.topic_labels.items():
+        demand_rows.append(
+            [
+                label,
+                shown(data.demand.get(topic, 0)),
+                shown(data.demand_then.get(topic, 0)),
+                shown(data.supply.get(topic, 0)),
+            ]
+        )
+    for name, dim in DIMENSION_NAMES.items():
+        demand_rows.append(
+            [
+                f"{dim}: any (chose none, so get all)",
+                shown(data.demand.get(f"{name}:any", 0)),
+                shown(data.demand_then.get(f"{name}:any", 0)),
+                "",
+            ]
+        )
+    then_label = (
+        f"Subscribers on {data.then_day.strftime('%-d %b %Y')}" if data.then_day else "Earlier"
+    )
+    return [
+        Table(
+            "frequency",
+            "Subscribers by how often they hear from us, at the end of each week",
+            ["Week", *(f.capitalize() for f in FREQUENCIES), "All"],
+            freq_rows,
+        ),
+        Table(
+            "events",
+            "Sign-ups, confirmations and unsubscribes per week",
+            ["Week", *EVENTS.values()],
+            event_rows,
+        ),
+        Table(
+            "editions",
+            "Newsletter editions finished per week, and emails sent and failed",
+            ["Week", "Editions", "Emails sent", "Emails failed"],
+            edition_rows,
+        ),
+        Table(
+            "posts",
+            "Social media posts published per month, by platform",
+            ["Month", *(p.capitalize() if p != "x" else "X" for p in PLATFORMS)],
+            post_rows,
+        ),
+        Table(
+            "feeds",
+            "Feed requests per day (full downloads, and checks that found nothing new)",
+            ["Day", "Full", "Nothing new (304)"],
+            feed_rows,
+        ),
+        Table(
+            "demand",
+            "Demand beside supply: subscribers who chose each topic, and checked services it has",
+            ["Topic", "Subscribers now", then_label, "Checked services"],
+            demand_rows,
+        ),
+    ]

@@ -1,0 +1,56 @@
+"""End to end: a crawl through a real Celery worker queues the summary upkeep, and the
+new change reaches /changes and today's freshness reaches /health."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select
+
+from publisher.db import session_scope
+from publisher.demo.generate import touch
+from publisher.ingest import add_source
+from publisher.models import Entry, InsightChange, InsightSnapshot
+from publisher.web import create_app
+from tests.ingest.conftest import TODAY
+from tests.ingest.conftest import crawl_env as crawl_env
+from tests.ingest.conftest import directory as directory
+from tests.worker import celery_worker, sender, wait_for, worker_env
+
+pytestmark = pytest.mark.date_sensitive
+
+
+def test_crawls_keep_the_summaries_current(
+    crawl_env: Any, directory: Any, database_url: str, redis_prefix: str, tmp_path: Any
+) -> None:
+    with session_scope() as session:
+        add_source(session, "north", directory.url)
+    env = worker_env(database_url, redis_prefix, tmp_path / "w", CRAWL_MIN_REQUEST_INTERVAL="0")
+    log = tmp_path / "worker.log"
+    with celery_worker(env, log=log):
+
+        def crawled() -> bool:
+            with session_scope() as session:
+                return session.scalar(select(func.count()).select_from(Entry)) == 10
+
+        # The first crawl is a baseline: it announces nothing, so it queues nothing
+        # (beat's refresh picks its figures up); the second has a change to tell.
+        sender(redis_prefix).send_task("publisher.crawl.crawl_all")
+        assert wait_for(crawled), log.read_text()[-3000:]
+        svc = directory.state.services[3]
+        svc["name"] = "Renamed sensory group"
+        touch(svc, TODAY + dt.timedelta(days=1))
+        sender(redis_prefix).send_task("publisher.crawl.crawl_all")
+
+        def summarised() -> bool:
+            with session_scope() as session:
+                fresh = session.scalars(
+                    select(InsightSnapshot).where(InsightSnapshot.metric == "freshness")
+                ).first()
+                return bool(session.scalars(select(InsightChange.title)).first() and fresh)
+
+        assert wait_for(summarised), log.read_text()[-3000:]
+    page = create_app({"TESTING": True}).test_client().get("/changes").get_data(as_text=True)
+    assert "Updated: Renamed sensory group" in page
