@@ -153,7 +153,15 @@ def check_widths(
             assert_accessible(page)
         if reflow:
             scroll = page.evaluate("document.documentElement.scrollWidth")
-            assert scroll <= width + 1, f"{name} is {scroll} px wide at {width} px"
+            if scroll > width + 1:
+                wide = page.evaluate(
+                    "w => [...document.querySelectorAll('body *')]"
+                    ".filter(e => e.getBoundingClientRect().right > w + 1)"
+                    ".slice(-5).map(e => e.tagName + '.' + e.className + ' ' +"
+                    " Math.round(e.getBoundingClientRect().right))",
+                    width,
+                )
+                raise AssertionError(f"{name} is {scroll} px wide at {width} px: {wide}")
         path = SCREENSHOTS / f"{name}-{width}.png"
         page.screenshot(path=str(path), full_page=True)
         saved.append(path)
