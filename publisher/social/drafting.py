@@ -305,14 +305,10 @@ def changes_without_drafts(session: Session, since: dt.datetime | None = None) -
 
 
 def sweep() -> list[int]:
-    """Beat's catch-up: draft what the hook missed, and withdraw posts whose entries went;
-    and the weekly round-ups that are due."""
-    from publisher.social.roundup import draft_roundups
-
+    """Beat's catch-up: draft what the hook missed, and withdraw posts whose entries went."""
     with session_scope() as session:
         ids = changes_without_drafts(session)
         made = draft_for_changes(session, ids)
-        made += draft_roundups(session)
         return made
 
 

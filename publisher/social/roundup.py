@@ -144,3 +144,12 @@ def _draft(
     except IntegrityError:
         return None  # another worker made this week's round-up first
     return post
+
+
+def sweep_roundups() -> list[int]:
+    """The social sweep's second half (publisher.tasks.social): due round-ups, in one
+    transaction."""
+    from publisher.db import session_scope
+
+    with session_scope() as session:
+        return draft_roundups(session)

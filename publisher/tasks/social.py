@@ -6,7 +6,7 @@ from __future__ import annotations
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from publisher.celery import app
-from publisher.social import drafting, publishing
+from publisher.social import drafting, publishing, roundup
 
 
 @app.task(
@@ -27,8 +27,9 @@ def draft_posts(change_ids: list[int]) -> int:
     max_retries=3,
 )
 def sweep() -> int:
-    """Beat: draft recent changes the hook missed; withdraw posts whose entries went."""
-    return len(drafting.sweep())
+    """Beat: draft recent changes the hook missed; withdraw posts whose entries went; draft
+    the weekly round-ups that are due (issue 13.5)."""
+    return len(drafting.sweep()) + len(roundup.sweep_roundups())
 
 
 @app.task(

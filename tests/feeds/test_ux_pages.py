@@ -108,3 +108,19 @@ def test_feed_documents_carry_the_stylesheet_and_stay_valid(site: Any, client: A
     xsl = client.get("/feeds/feed.xsl")
     assert xsl.status_code == 200 and xsl.mimetype == "text/xsl"
     assert b'"/feeds/feed.xsl"' not in client.get("/feeds/changes.json").data
+
+
+def test_the_web_app_needs_a_contact_outside_the_demo(feed_env: Any) -> None:
+    feed_env.delenv("COUNCIL_CONTACT_EMAIL", raising=False)
+    feed_env.delenv("PUBLISHER_DEMO", raising=False)
+    reset_settings()
+    with pytest.raises(ValueError, match="Set COUNCIL_CONTACT_EMAIL"):
+        create_app()
+    feed_env.setenv("COUNCIL_CONTACT_PHONE", "call us")
+    reset_settings()
+    with pytest.raises(ValueError, match="COUNCIL_CONTACT_PHONE must be a phone number"):
+        create_app({"TESTING": True})
+    feed_env.delenv("COUNCIL_CONTACT_PHONE")
+    feed_env.setenv("PUBLISHER_DEMO", "1")
+    reset_settings()
+    assert create_app().name  # the demo shows where a real contact would go

@@ -17,7 +17,7 @@ from publisher.models import Frequency
 from publisher.newsletters import editions, sending
 from publisher.newsletters.rendering import edition_view, render_variant
 from publisher.web import create_app
-from tests.browser import assert_accessible, assert_landmarks
+from tests.browser import assert_accessible, assert_landmarks, check_widths
 from tests.clock import Clock
 from tests.mailsink import MailSink
 from tests.newsletters.helpers import change, parse, parts, source, subscriber
@@ -99,6 +99,7 @@ def test_web_version_and_archive_are_accessible_and_anonymous(
         assert html is not None
         page.set_content(html)
         assert_accessible(page)
+        check_widths(page, "edition-email")
     finally:
         page.close()
     client = create_app({"TESTING": True}).test_client()
