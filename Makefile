@@ -34,8 +34,11 @@ lint: dev-setup
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Each benchmark is a script of its own, with sizes to choose (bench/README.md says how
+# long each takes and which figures it prints beside its baseline).
 bench: dev-setup
-	$(BIN)/python bench/run.py
+	@echo "Benchmarks (run one at a time on a quiet machine; see bench/README.md):"
+	@ls bench/*/*.py | grep -v '/sink.py$$' | sed 's|^|  $(BIN)/python |'
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -21,7 +21,7 @@ import pytest
 from sqlalchemy import func, insert, select
 
 from publisher.config import get_settings, reset_settings
-from publisher.db import session_scope, utcnow
+from publisher.db import read_scope, session_scope, utcnow
 from publisher.models import (
     Change,
     Delivery,
@@ -173,7 +173,9 @@ def test_a_build_killed_mid_insert_is_finished_by_the_next_run(
         run = _publisher("editions", "run", "weekly", "--now", env=env)
 
         def half_built() -> bool:
-            with session_scope() as session:
+            # A read that takes no write lock: on SQLite, BEGIN IMMEDIATE here would queue
+            # behind the builder's chunks and see the first one only when all were done.
+            with read_scope() as session:
                 return (session.scalar(select(func.count()).select_from(Delivery)) or 0) > 0
 
         try:
@@ -216,7 +218,9 @@ def test_the_sweeper_finishes_a_build_that_stopped(
         run = _publisher("editions", "run", "weekly", "--now", env=env)
 
         def half_built() -> bool:
-            with session_scope() as session:
+            # A read that takes no write lock: on SQLite, BEGIN IMMEDIATE here would queue
+            # behind the builder's chunks and see the first one only when all were done.
+            with read_scope() as session:
                 return (session.scalar(select(func.count()).select_from(Delivery)) or 0) > 0
 
         try:
