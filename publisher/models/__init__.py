@@ -21,6 +21,7 @@ from publisher.models.insight import (
     InsightChangeTopic,
     InsightCount,
     InsightEdition,
+    InsightEntry,
     InsightSnapshot,
     InsightState,
 )
@@ -64,6 +65,7 @@ __all__ = [
     "InsightChangeTopic",
     "InsightCount",
     "InsightEdition",
+    "InsightEntry",
     "InsightSnapshot",
     "InsightState",
     "LoginAttempt",
