@@ -132,3 +132,23 @@ def test_coverage_moves_by_difference_and_ages_out(log: Log, session: Session) -
     session.commit()
     assert _snapshot(session, "coverage_need_age", later) == {"sensory-physical|0-5": 1}
     assert old.id and _snapshot(session, "freshness", later)["checked"] == 1
+
+
+def test_cli_refresh_and_rebuild(log: Log, session: Session) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+
+    entry = log.entry("Swim club", needs=["sensory-physical"])
+    log.change(entry, "added")
+    session.commit()
+    runner = CliRunner()
+    refreshed = runner.invoke(main, ["insight", "refresh"])
+    assert refreshed.exit_code == 0, refreshed.output
+    assert json.loads(refreshed.output)["changes_published"] == 1
+    rebuilt = runner.invoke(main, ["insight", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert json.loads(rebuilt.output)["changes_seen"] == 1
+    assert session.scalar(select(func.count()).select_from(InsightChange)) == 1
