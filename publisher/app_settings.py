@@ -96,6 +96,14 @@ SPECS: dict[str, SettingSpec] = {
             _time,
         ),
         SettingSpec(
+            "newsletters.did_you_know",
+            "Did you know? in monthly emails",
+            "If this is on, monthly emails end with one service that is checked and open, "
+            "taking age groups in turn (issue 14).",
+            False,
+            _bool,
+        ),
+        SettingSpec(
             "social.quiet_end",
             "Quiet hours end",
             "Posts can go out again from this time (UK time, 24-hour clock).",

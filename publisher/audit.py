@@ -71,6 +71,10 @@ def record(
 # What each action and kind of thing means, in words for the console. The stored names
 # never change (they are filtered on and exported); only these labels are shown.
 ACTION_LABELS: dict[str, str] = {
+    "problem_report.close": "dealt with a report from a parent",
+    "review.caught_up": "closed a provider reply: the directory caught up",
+    "review.dismissed": "dismissed a provider reply",
+    "review.updated": "updated the directory after a provider reply",
     "settings.change": "changed the settings",
     "social_account.create": "added a social media account",
     "social_account.update": "changed a social media account",
@@ -84,6 +88,7 @@ ACTION_LABELS: dict[str, str] = {
     "social_post.schedule": "scheduled a post",
     "social_post.submit": "sent a post for approval",
     "social_post.withdraw": "withdrew a post",
+    "social_post.write": "wrote a post of their own",
     "source.add": "added a directory",
     "source.crawl": "asked for a directory to be read now",
     "user.change_role": "changed someone's role",
@@ -95,6 +100,8 @@ ACTION_LABELS: dict[str, str] = {
     "user.sign_out": "signed out",
 }
 OBJECT_LABELS: dict[str, str] = {
+    "problem_report": "Report from a parent",
+    "review": "Provider reply",
     "settings": "Settings",
     "social_account": "Social media account",
     "social_post": "Post",
@@ -110,3 +117,39 @@ def action_label(action: str) -> str:
 
 def object_label(kind: str) -> str:
     return OBJECT_LABELS.get(kind) or kind.replace("_", " ").capitalize()
+
+
+# ---- ux (issue 13.6): the log as sentences, with the detail behind a disclosure -------
+
+DETAIL_CHARS = 200
+
+
+def sentence(actor: str | None, action: str, obj_type: str, obj_id: str | None) -> str:
+    """ "approver@council.example approved post 12" (the time is added by the page)."""
+    who = actor or "The service"
+    label = action_label(action)
+    if obj_id:
+        thing = object_label(obj_type).lower()
+        if label.endswith(f"a {thing}"):
+            label = f"{label[: -len(f'a {thing}')]}{thing} {obj_id}"
+        else:
+            label = f"{label} ({thing} {obj_id})"
+    return f"{who} {label}"
+
+
+def _shown(value: Any) -> str:
+    if value is None or value == "" or value == []:
+        return "(nothing)"
+    text = ", ".join(str(v) for v in value) if isinstance(value, list) else str(value)
+    return text if len(text) <= DETAIL_CHARS else text[: DETAIL_CHARS - 1] + "…"
+
+
+def differences(before: Any, after: Any) -> list[tuple[str, str, str]]:
+    """(field, before, after) for each field that differs, in words short enough to read."""
+    old = before if isinstance(before, dict) else {}
+    new = after if isinstance(after, dict) else {}
+    return [
+        (key.replace("_", " "), _shown(old.get(key)), _shown(new.get(key)))
+        for key in sorted(set(old) | set(new))
+        if old.get(key) != new.get(key)
+    ]

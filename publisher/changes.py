@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from publisher.change_words import details_for
 from publisher.models import Entry, Source
 
 # Fields whose difference is a material change, in the order we report them.
@@ -29,10 +30,6 @@ MATERIAL_FIELDS: tuple[str, ...] = (
 )
 # Changes to these alone are logged but are not news (a re-check of the same details).
 BOOKKEEPING_FIELDS: frozenset[str] = frozenset({"assured_date"})
-# Short enough to keep old and new values in the change's details.
-SHORT_FIELDS: frozenset[str] = frozenset(
-    {"name", "url", "email", "status", "minimum_age", "maximum_age", "assured_date", "organisation"}
-)
 CLOSED_STATUSES: frozenset[str] = frozenset({"inactive", "defunct"})
 # Changed fields as a family would name them (emails, feeds and posts all say the same).
 FIELD_WORDS: dict[str, str] = {
@@ -99,14 +96,10 @@ def snapshot_of(entry: Entry, source: Source) -> dict[str, Any]:
 
 
 def diff_fields(old: dict[str, Any], new: dict[str, Any]) -> tuple[list[str], dict[str, Any]]:
-    """Material fields that differ, and old/new values for the short ones."""
+    """Material fields that differ, and what the difference was (publisher.change_words)."""
     changed = [f for f in MATERIAL_FIELDS if old.get(f) != new.get(f)]
-    details = {
-        f: {"old": jsonable(old.get(f)), "new": jsonable(new.get(f))}
-        for f in changed
-        if f in SHORT_FIELDS
-    }
-    return changed, details
+    # Old and new values of short fields; what was added or taken out of the others.
+    return changed, details_for(old, new, changed)
 
 
 def is_notable(changed: list[str]) -> bool:

@@ -19,11 +19,11 @@ from pathlib import Path
 import redis
 
 from publisher.config import get_settings
+from publisher.datafiles import private_dir
 
 
 def _paths() -> tuple[Path, Path, Path]:
-    folder = get_settings().data_dir / "redis"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = private_dir(get_settings().data_dir / "redis")
     return folder, folder / "redis.sock", folder / "start.lock"
 
 

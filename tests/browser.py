@@ -114,3 +114,63 @@ def assert_landmarks(page: Any) -> None:
     assert not violations, [
         (v["id"], [n.get("target") for n in v.get("nodes", [])[:3]]) for v in violations
     ]
+
+
+# ---- ux (issue 13.8): screenshots at both widths, kept as test artefacts --------------
+
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "var" / "screenshots"  # git ignores /var/
+WIDTHS = (1280, 320)
+
+
+def _assert_accessible_except(page: Any, exclude: list[str]) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(
+        page,
+        context={"exclude": [[sel] for sel in exclude]},
+        options={"runOnly": {"type": "tag", "values": WCAG_22_AA}, "resultTypes": ["violations"]},
+    )
+    violations = results.response.get("violations", [])
+    assert not violations, [
+        (v["id"], [n.get("target") for n in v.get("nodes", [])[:3]]) for v in violations
+    ]
+
+
+# The innermost elements that reach past the right edge of the screen (for the message).
+WIDER_THAN_SCREEN = """
+[...document.querySelectorAll('body *')]
+  .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 1)
+  .filter(e => ![...e.children].some(c =>
+      c.getBoundingClientRect().right > document.documentElement.clientWidth + 1))
+  .slice(0, 5)
+  .map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') +
+       (e.className ? '.' + String(e.className).split(' ').join('.') : ''))
+"""
+
+
+def check_widths(
+    page: Any, name: str, *, reflow: bool = True, exclude: list[str] | None = None
+) -> list[Path]:
+    """At 1280 and 320 px: axe-core finds nothing, nothing is wider than the screen
+    (WCAG 1.4.10 reflow), and a full-page screenshot is saved under var/screenshots/
+    (CI uploads the folder as an artefact; it is never committed). Returns the paths."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    saved = []
+    for width in WIDTHS:
+        page.set_viewport_size({"width": width, "height": 900})
+        if exclude:
+            # Only for what the browser itself draws into the page (not ours to fix).
+            _assert_accessible_except(page, exclude)
+        else:
+            assert_accessible(page)
+        # The screenshot first, so that a failure below leaves a picture of it.
+        path = SCREENSHOTS / f"{name}-{width}.png"
+        page.screenshot(path=str(path), full_page=True)
+        saved.append(path)
+        if reflow:
+            scroll = page.evaluate("document.documentElement.scrollWidth")
+            wide = page.evaluate(WIDER_THAN_SCREEN)
+            assert scroll <= width + 1, f"{name} is {scroll} px wide at {width} px: {wide}"
+    print(f"screenshots: {', '.join(str(p) for p in saved)}")
+    page.set_viewport_size({"width": 1280, "height": 900})
+    return saved

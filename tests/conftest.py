@@ -21,10 +21,13 @@ from publisher.config import reset_settings
 from publisher.migrate import upgrade
 from tests.browser import browser, live_app  # noqa: F401 - fixtures for every area
 from tests.clock import _shifted_clock, clock  # noqa: F401 - fixtures for every area
+from tests.settings_env import _fresh_settings, env  # noqa: F401 - fixtures for every area
 
 # The tests' servers (ORUK directories, platform stubs, Bluesky's PDS) are on loopback,
 # which outgoing requests refuse unless allowed; tests/security/test_ssrf.py takes it away.
 os.environ.setdefault("OUTGOING_ALLOWLIST", "127.0.0.0/8,::1")
+# Outside the demo the web app needs a contact for families (publisher.web.create_app).
+os.environ.setdefault("COUNCIL_CONTACT_EMAIL", "localoffer@example.gov.uk")
 
 # Sample ORUK responses kept in the repository with their licence notice (NOTICE.md).
 ORUK_SAMPLES = Path(__file__).resolve().parent / "data" / "oruk"

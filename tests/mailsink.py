@@ -23,6 +23,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from publisher.config import reset_settings
+
 
 @dataclass
 class Received:
@@ -115,4 +117,5 @@ def mail_sink(monkeypatch: pytest.MonkeyPatch) -> Iterator[MailSink]:
         monkeypatch.setenv("SMTP_URL", sink.url)
         monkeypatch.delenv("NOTIFY_API_KEY", raising=False)
         monkeypatch.delenv("MAIL_TRANSPORT", raising=False)
+        reset_settings()  # settings are read once (tests/settings_env.py)
         yield sink

@@ -210,7 +210,9 @@ def load(
         out = subprocess.run(
             cmd, capture_output=True, text=True, timeout=seconds + 60, check=True
         ).stdout
-        rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+        found = re.search(r"Requests/sec:\s+([\d.]+)", out)
+        assert found is not None, out
+        rps = float(found.group(1))
         non2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         errors = re.search(r"Socket errors: (.*)", out)
         counts = {0: int(non2xx.group(1)) if non2xx else 0}
@@ -301,8 +303,9 @@ def main() -> None:
         "DATABASE_URL": database_url,
         "PUBLIC_BASE_URL": "http://127.0.0.1:8000",
         "TOPIC_MAPPING": str(work / "mapping.toml"),
-        "SECRET_KEY": "bench-only-not-secret",
+        "SECRET_KEY": "bench-only-not-secret-0123456789abcdef0123",
         "WEBSUB_HUB_URL": "",
+        "COUNCIL_CONTACT_EMAIL": "bench@example.org",
     }
     os.environ.update(env)
     from publisher.config import reset_settings

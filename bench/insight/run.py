@@ -400,7 +400,7 @@ def crawl_upkeep(engine: Any) -> None:
 
     for round_ in range(3):
         with dbmod.session_scope() as session:
-            source = session.scalars(select(Source)).first()
+            source = session.scalars(select(Source)).one()
             entries = session.scalars(
                 select(Entry).order_by(Entry.id).offset(round_ * 100).limit(100)
             ).all()

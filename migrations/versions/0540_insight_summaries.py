@@ -105,16 +105,6 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_insight_editions_finished_on"), "insight_editions", ["finished_on"])
     op.create_table(
-        "insight_entries",
-        sa.Column("entry_pk", sa.Integer(), autoincrement=False, nullable=False),
-        sa.Column("present_keys", publisher.db.JSONType, nullable=False),
-        sa.Column("checked_keys", publisher.db.JSONType, nullable=False),
-        sa.Column("checked_until", sa.Date(), nullable=True),
-        sa.Column("counted", sa.Boolean(), nullable=False),
-        sa.PrimaryKeyConstraint("entry_pk", name=op.f("pk_insight_entries")),
-    )
-    op.create_index("ix_insight_entries_aging", "insight_entries", ["counted", "checked_until"])
-    op.create_table(
         "insight_state",
         sa.Column("name", sa.String(length=40), nullable=False),
         sa.Column("value", sa.Integer(), nullable=False),
@@ -124,8 +114,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table("insight_state")
-    op.drop_index("ix_insight_entries_aging", table_name="insight_entries")
-    op.drop_table("insight_entries")
     op.drop_index(op.f("ix_insight_editions_finished_on"), table_name="insight_editions")
     op.drop_table("insight_editions")
     op.drop_table("insight_snapshots")

@@ -8,6 +8,7 @@ from publisher.cli import editions as _editions  # noqa: F401
 from publisher.cli import feeds as _feeds  # noqa: F401
 from publisher.cli import insight as _insight  # noqa: F401
 from publisher.cli import report as _report  # noqa: F401
+from publisher.cli import reviews as _reviews  # noqa: F401
 from publisher.cli import run as _run  # noqa: F401
 from publisher.cli import sources as _sources  # noqa: F401
 from publisher.cli import subscribers as _subscribers  # noqa: F401

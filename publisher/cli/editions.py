@@ -79,6 +79,7 @@ def run_cmd(frequency: str, close_now: bool, queue: bool, as_json: bool) -> None
             "not due": "No edition is due yet (use --now to close one now).",
             "no news": "No news since the last immediate edition: nothing to send.",
             "taken": "Another process is building this edition.",
+            "resumed": "Finished an edition whose build had stopped.",
         }
         click.echo(reasons.get(result.reason, result.reason))
         return
@@ -112,11 +113,22 @@ def list_cmd(as_json: bool, limit: int) -> None:
         click.echo("No editions yet.")
         return
     click.echo(
-        f"{'id':>5}  {'frequency':<9}  {'closed (UTC)':<16}  {'status':<7}  "
-        "items  recipients  sent  failed"
+        f"{'id':>5}  {'frequency':<9}  {'closed (UTC)':<16}  {'status':<10}  "
+        "items  recipients  sent  failed  pending  unknown"
     )
     for r in rows:
         click.echo(
-            f"{r.id:>5}  {r.frequency:<9}  {r.window_end:%Y-%m-%d %H:%M}  {r.status:<7}  "
-            f"{r.items:>5}  {r.recipients:>10}  {r.sent:>4}  {r.failed:>6}"
+            f"{r.id:>5}  {r.frequency:<9}  {r.window_end:%Y-%m-%d %H:%M}  {r.state:<10}  "
+            f"{r.items:>5}  {r.recipients:>10}  {r.sent:>4}  {r.failed:>6}  {r.pending:>7}  "
+            f"{r.unknown:>7}"
+        )
+    if any(r.unknown for r in rows):
+        click.echo(
+            "unknown: the mail server may have taken these (its reply was lost); "
+            "they are never sent again, so nobody gets two."
+        )
+    if any(r.state in {"building", "incomplete"} for r in rows):
+        click.echo(
+            "building/incomplete: deliveries are still being written; "
+            "the sweeper finishes a build that stopped."
         )

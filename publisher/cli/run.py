@@ -119,6 +119,8 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
     env["PUBLISHER_LOCAL"] = "1"  # shows the local outbox at /outbox/
     if demo:
         env["PUBLISHER_DEMO"] = "1"
+        # A made-up contact, so the demo's pages show where a real one goes.
+        env.setdefault("COUNCIL_CONTACT_EMAIL", "localoffer@example.org")
         # Crawl every minute so that the demo's changes show up quickly.
         env.setdefault("CRAWL_INTERVAL_MINUTES", "1")
         env.setdefault("CRAWL_MIN_REQUEST_INTERVAL", "0")
@@ -174,6 +176,9 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
             "2",
             "--access-logfile",
             "-",
+            # Subscribers' link tokens never reach the access log.
+            "--logger-class",
+            "publisher.web.accesslog.AccessLogger",
             "publisher.web:create_app()",
         ],
         "worker": [
@@ -205,9 +210,7 @@ def run(demo: bool, host: str, port: int, demo_port: int) -> None:
     }
     procs = {name: subprocess.Popen(cmd, cwd=ROOT, env=env) for name, cmd in commands.items()}  # noqa: S603
     click.echo(f"Local Offer Publisher is running: open http://{host}:{port}/ (Ctrl-C to stop)")
-    from publisher.mail.settings import mail_settings
-
-    if mail_settings().transport == "outbox":
+    if get_settings().mail.transport == "outbox":
         click.echo(
             f"No SMTP_URL or NOTIFY_API_KEY, so emails are saved, not sent: "
             f"read them at http://{host}:{port}/outbox/"

@@ -86,6 +86,24 @@ def users_deactivate(email: str) -> None:
     click.echo(f"{email} can no longer sign in.")
 
 
+@users.command("unlock")
+@click.argument("email", required=False)
+@click.option("--client", help="Forget the failed sign-ins from this client address instead.")
+def users_unlock(email: str | None, client: str | None) -> None:
+    """Let EMAIL (or a client address) try to sign in again at once: forget its failed
+    sign-ins. For when throttling holds an officer up, during or after an attack."""
+    from publisher.console.throttle import unlock
+
+    if not email and not client:
+        fail("Give an EMAIL, or --client ADDRESS.")
+        return
+    ready_database()
+    with session_scope() as session:
+        count = unlock(session, email=email, client=client)
+    who = " and ".join(filter(None, [email, client and f"client {client}"]))
+    click.echo(f"Forgot {count} failed sign-in{'s' if count != 1 else ''} for {who}.")
+
+
 @users.command("list")
 def users_list() -> None:
     """List accounts: email, role, and whether they can sign in."""

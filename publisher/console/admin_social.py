@@ -10,10 +10,11 @@ from sqlalchemy import select
 
 from publisher import app_settings, social
 from publisher.console.auth import Refused, requires
-from publisher.console.views import bp, found_or_404
+from publisher.console.blueprint import bp, found_or_404, undo_changes
 from publisher.models.social import SocialAccount
 from publisher.social.accounts import (
     DRAFTING_KEYS,
+    drafting_choices,
     drafting_form,
     form_values,
     shown_settings,
@@ -58,6 +59,7 @@ def _page() -> Any:
         hhmm=hhmm,
         drafting_form=drafting_form,
         drafting_keys=DRAFTING_KEYS,
+        drafting_choices=drafting_choices,
     )
 
 
@@ -120,9 +122,8 @@ def accounts_add() -> Any:
     except NotAllowed as exc:
         raise Refused(str(exc)) from exc
     except SocialError as exc:
-        g.db.rollback()
+        undo_changes()
         return _new_page(described, form, str(exc))
-    g.db.commit()
     flash(f"Added {account.name} ({described.label}).", "success")
     return redirect(url_for("console.accounts_page"))
 
@@ -148,9 +149,8 @@ def accounts_update(account_id: int) -> Any:
     except NotAllowed as exc:
         raise Refused(str(exc)) from exc
     except SocialError as exc:
-        g.db.rollback()
+        undo_changes()
         flash(f"{account.name} was not changed: {exc}", "error")
         return redirect(url_for("console.accounts_page"))
-    g.db.commit()
     flash(f"Saved {account.name}.", "success")
     return redirect(url_for("console.accounts_page"))

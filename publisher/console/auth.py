@@ -1,4 +1,5 @@
-"""Who is signed in, what their role lets them do, idle time-outs and sign-in throttling.
+"""Who is signed in, what their role lets them do, and idle time-outs (sign-in
+throttling is in ``publisher.console.throttle``).
 
 The Flask session cookie (signed with the app's secret key) holds the user's id and the
 time of their last request; the user row is read again on every request, so that a
@@ -7,19 +8,15 @@ deactivated account or a changed role takes effect at once.
 
 from __future__ import annotations
 
-import datetime as dt
 import functools
-import hashlib
 import time
 from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from flask import current_app, g, redirect, request, session, url_for
-from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from publisher.db import utcnow
-from publisher.models.logins import LoginAttempt
 from publisher.models.users import Role, User
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -93,13 +90,6 @@ def max_session_seconds() -> int:
     return int(current_app.config.get("CONSOLE_MAX_SESSION_HOURS", 12)) * 3600
 
 
-def password_tag(user: User) -> str:
-    """A short digest of the password hash: changing the password ends every other session.
-    A digest, because the session cookie is signed, not encrypted, and anyone holding it
-    could read it; the hash itself must never be there."""
-    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
-
-
 def load_user(db: Session) -> str | None:
     """Set ``g.user`` from the session. Returns a message when the session just ended."""
     g.user = None
@@ -116,8 +106,9 @@ def load_user(db: Session) -> str | None:
         minutes = idle_limit_seconds() // 60
         return f"You were signed out because you did nothing for {minutes} minutes. Sign in again."
     user = db.get(User, int(user_id))
-    if user is None or not user.active or session.get("pw") != password_tag(user):
-        # Deactivated, or the password changed since this session began.
+    if user is None or not user.active or session.get("sv") != user.session_version:
+        # Deactivated, signed out (anywhere), or the password changed since this session
+        # began: the server's session version moved on, so this cookie is worth nothing.
         session.clear()
         return "Your session has ended. Sign in again."
     g.user = user
@@ -130,51 +121,22 @@ def sign_in(user: User) -> None:
     session.clear()
     session["uid"] = user.id
     session["since"] = session["seen"] = time.time()
-    session["pw"] = password_tag(user)
+    session["sv"] = user.session_version
     user.last_login_at = utcnow()
 
 
-def sign_out() -> None:
+def sign_out(user: User | None) -> None:
+    """Sign out: every session of this officer ends on the server, not just this cookie
+    (a copy of it taken earlier must not keep working)."""
+    if user is not None:
+        from publisher.console.users import end_sessions
+
+        end_sessions(user)
     session.clear()
 
 
 def client_address() -> str:
     return (request.remote_addr or "unknown")[:64]
-
-
-def too_many_failures(db: Session, email: str, address: str) -> bool:
-    """True when this email or this address has failed too often lately."""
-    cfg = current_app.config
-    window = dt.timedelta(minutes=int(cfg.get("CONSOLE_LOGIN_WINDOW_MINUTES", 15)))
-    since = utcnow() - window
-    # Failures before this email's last good sign-in no longer count against it.
-    last_good = db.scalar(
-        select(func.max(LoginAttempt.at)).where(
-            LoginAttempt.email == email, LoginAttempt.succeeded.is_(True)
-        )
-    )
-    email_since = max(since, last_good) if last_good is not None else since
-    per_email = int(cfg.get("CONSOLE_LOGIN_MAX_FAILURES", 5))
-    per_address = int(cfg.get("CONSOLE_LOGIN_MAX_FAILURES_PER_ADDRESS", 20))
-    failed = LoginAttempt.succeeded.is_(False)
-    by_email = db.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.email == email, failed, LoginAttempt.at > email_since)
-    )
-    by_address = db.scalar(
-        select(func.count())
-        .select_from(LoginAttempt)
-        .where(LoginAttempt.address == address, failed, LoginAttempt.at >= since)
-    )
-    return (by_email or 0) >= per_email or (by_address or 0) >= per_address
-
-
-def note_attempt(db: Session, email: str, address: str, succeeded: bool) -> None:
-    db.add(LoginAttempt(email=email[:320], address=address, succeeded=succeeded, at=utcnow()))
-    if succeeded:
-        # Attempts matter only for the throttling window; a day is plenty to keep.
-        db.execute(delete(LoginAttempt).where(LoginAttempt.at < utcnow() - dt.timedelta(days=1)))
 
 
 def forbid(message: str) -> None:

@@ -10,10 +10,10 @@ from typing import Any
 from flask import Response, g, render_template, request
 
 from publisher.console.auth import requires
-from publisher.console.views import bp
+from publisher.console.blueprint import bp
 from publisher.insight import annual, charts, export, memo, reach
 from publisher.insight.disclosure import FEWER, for_chart
-from publisher.insight.periods import today_uk
+from publisher.insight.periods import today_uk, week_start
 
 
 def reach_csv_text(tables: list[reach.Table]) -> str:
@@ -49,7 +49,7 @@ def reach_page() -> Any:
     ]
     chart = charts.stacked_bars(
         "subs",
-        [reach.week_start(w).strftime("%-d %b") for w in data.weeks],
+        [week_start(w).strftime("%-d %b") for w in data.weeks],
         series,
         title="Subscribers by how often they hear from us, each week",
         desc=f"Counts under 10 are not drawn; the table below says {FEWER}.",

@@ -12,17 +12,19 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 
 from publisher import social
 from publisher.console.auth import Refused, requires
-from publisher.console.views import bp, found_or_404
+from publisher.console.blueprint import bp, found_or_404, undo_changes
 from publisher.models.audit import AuditEvent
 from publisher.models.changes import Change
 from publisher.models.social import Post, PostState, SocialAccount
 from publisher.models.users import User
+from publisher.plain_english import advise
 from publisher.social.errors import NotAllowed, PostInvalid, SocialError
 from publisher.social.slots import HOLDS_SLOT
+from publisher.social.uploads import MAX_UPLOAD_BYTES, MEDIA_PATH, attach_upload, limit_for
 
 LONDON = ZoneInfo("Europe/London")
 TABS: list[tuple[PostState, str]] = [
@@ -30,7 +32,7 @@ TABS: list[tuple[PostState, str]] = [
     (PostState.APPROVED, "Approved"),
     (PostState.SCHEDULED, "Scheduled"),
     (PostState.PUBLISHED, "Published"),
-    (PostState.FAILED, "Failed"),
+    (PostState.FAILED, "Failed or retrying"),
     (PostState.REJECTED, "Rejected"),
     (PostState.WITHDRAWN, "Withdrawn"),
 ]
@@ -44,6 +46,10 @@ ACTION_WORDS = {
     "social_post.retry": "asked to try again",
     "social_post.withdraw": "withdrew it",
     "social_post.redraft": "made it as a new draft",
+    # ux (issue 13.6): every action a post's history can show, in words.
+    "social_post.write": "wrote it",
+    "social_post.publish": "published it",
+    "social_post.fail": "could not publish it",
 }
 
 
@@ -84,6 +90,10 @@ def queue() -> Any:
     counts = dict(
         g.db.execute(select(Post.state, func.count()).group_by(Post.state)).tuples().all()
     )
+    # ux (issue 13.4): posts whose last try failed and that will be tried again are
+    # shown with the failed ones at once, not only when they finally give up.
+    retrying_count = g.db.scalar(select(func.count()).where(_retrying())) or 0
+    counts[PostState.FAILED] = counts.get(PostState.FAILED, 0) + retrying_count
     order = (
         (Post.publish_at.is_(None), Post.publish_at, Post.id)
         if state in (PostState.APPROVED, PostState.SCHEDULED)
@@ -92,7 +102,10 @@ def queue() -> Any:
         if state is PostState.DRAFT
         else (Post.updated_at.desc(), Post.id.desc())
     )
-    posts = g.db.scalars(select(Post).where(Post.state == state).order_by(*order).limit(PAGE)).all()
+    which = (
+        or_(Post.state == state, _retrying()) if state is PostState.FAILED else Post.state == state
+    )
+    posts = g.db.scalars(select(Post).where(which).order_by(*order).limit(PAGE)).all()
     checks = {p.id: social.check_post(p) for p in posts if state is PostState.DRAFT}
     return render_template(
         "web/console/queue.html",
@@ -102,6 +115,16 @@ def queue() -> Any:
         posts=posts,
         checks=checks,
         names=_user_names([p.edited_by_id for p in posts] + [p.submitted_by_id for p in posts]),
+        failed_state=PostState.FAILED,
+    )
+
+
+def _retrying() -> Any:
+    """Approved or scheduled posts whose last try failed: they wait for their next try."""
+    return and_(
+        Post.state.in_([PostState.APPROVED, PostState.SCHEDULED]),
+        Post.last_error.is_not(None),
+        Post.attempts > 0,
     )
 
 
@@ -138,6 +161,7 @@ def _render_post(
         text=shown_text,
         image_url=shown_url or "",
         image_alt=shown_alt or "",
+        upload_limit=limit_for(post.account.platform),
         previews=previews,
         own=own,
         problems=problems or [],
@@ -154,6 +178,8 @@ def _render_post(
             .order_by(AuditEvent.at, AuditEvent.id)
         ).all(),
         action_words=ACTION_WORDS,
+        media_path=MEDIA_PATH,
+        advice=advise(shown_text),  # plain English advice (issue 14), never a block
     ), status
 
 
@@ -183,8 +209,13 @@ def post_save(post_id: int) -> Any:
     post = found_or_404(Post, post_id)
     text = request.form.get("text", "")
     image_url = request.form.get("image_url", "")
+    if request.form.get("remove_image") == "yes":
+        image_url = ""
     image_alt = request.form.get("image_alt", "")
     action = request.form.get("action", "save")
+    # ux (issue 13.6): an image comes as a file; read at most one byte past the cap.
+    upload = request.files.get("image_file")
+    data = upload.stream.read(MAX_UPLOAD_BYTES + 1) if upload and upload.filename else None
     if action == "check":
         # Without JavaScript, "Check" shows the counts and problems without saving.
         return _render_post(post, text=text, image_url=image_url, image_alt=image_alt)
@@ -200,17 +231,19 @@ def post_save(post_id: int) -> Any:
             social.edit_post(
                 g.db, g.user, post, text=text, image_url=image_url, image_alt=image_alt
             )
+        if data is not None:
+            attach_upload(g.db, g.user, post, data, image_alt)
+            changed = True
         if action == "submit":
             social.submit(g.db, g.user, post)
     except SocialError as exc:
         _refuse_if_not_allowed(exc)
-        g.db.rollback()
+        undo_changes()
         post = found_or_404(Post, post_id)
         problems = exc.problems if isinstance(exc, PostInvalid) else [str(exc)]
         return _render_post(
             post, text=text, image_url=image_url, image_alt=image_alt, problems=problems, status=400
         )
-    g.db.commit()
     if action == "submit":
         flash("Saved and sent for approval." if changed else "Sent for approval.", "success")
     else:
@@ -241,13 +274,12 @@ def _act(post_id: int, action: str, do: Any) -> Any:
         do(post)
     except SocialError as exc:
         _refuse_if_not_allowed(exc)
-        g.db.rollback()
+        undo_changes()
         problems = exc.problems if isinstance(exc, PostInvalid) else [str(exc)]
         for problem in problems:
             flash(problem, "error")
         flash(f"The post was not {action}. Nothing was changed.", "error")
         return redirect(url_for("console.post_edit", post_id=post_id))
-    g.db.commit()
     when = (
         f" It goes out {post.publish_at.astimezone(LONDON).strftime('%A %-d %B at %H:%M')}."
         if post.publish_at and post.state in (PostState.APPROVED, PostState.SCHEDULED)
@@ -312,10 +344,9 @@ def post_redraft(post_id: int) -> Any:
         copy = social.redraft(g.db, g.user, post)
     except SocialError as exc:
         _refuse_if_not_allowed(exc)
-        g.db.rollback()
+        undo_changes()
         flash(f"{exc} Nothing was changed.", "error")
         return redirect(url_for("console.post_edit", post_id=post_id))
-    g.db.commit()
     flash(
         f"This is a new draft made from post {post_id}. Change it, then send it for approval.",
         "success",
@@ -340,7 +371,6 @@ def posts_bulk_approve() -> Any:
     except SocialError as exc:
         _refuse_if_not_allowed(exc)
         raise
-    g.db.commit()
     if approved:
         flash(f"Approved {len(approved)} {'post' if len(approved) == 1 else 'posts'}.", "success")
     for post_id, why in refused.items():

@@ -38,8 +38,13 @@ class StaleEntry:
     email: str | None
     link: str | None
     days_since_assured: int | None
-    # When the crawl last marked it stale (None if the log has no such change).
+    # When it went stale: from the change log when the log says (a became_stale change,
+    # or the first change whose snapshot was stale), else worked out from the assured
+    # date (or, never checked, from when it was first seen). ``since_from_log`` tells which.
     stale_since: dt.datetime | None = None
+    since_from_log: bool = True
+    # Provider review (issue 9): where it stands, in words ("Asked on ...", "No reply").
+    review: str | None = None
 
 
 @dataclass(frozen=True)
@@ -51,9 +56,45 @@ class Point:
     stale: int
 
 
-def stale_entries(session: Session, today: dt.date | None = None) -> list[StaleEntry]:
+def _logged_since(session: Session, entry_pks: list[int]) -> dict[int, dt.datetime]:
+    """When the log shows each entry going stale: the start of its last run of stale
+    snapshots (a became_stale change, or an added or updated one that was already stale)."""
+    found: dict[int, dt.datetime] = {}
+    if not entry_pks:
+        return found
+    rows = session.execute(
+        select(Change.entry_pk, Change.occurred_at, Change.snapshot["stale"].as_boolean())
+        .where(Change.entry_pk.in_(entry_pks))
+        .order_by(Change.entry_pk, Change.occurred_at, Change.id)
+    )
+    for entry_pk, at, is_stale in rows:
+        if is_stale:
+            found.setdefault(entry_pk, at)
+        else:
+            found.pop(entry_pk, None)
+    return found
+
+
+def _worked_out_since(entry: Entry, stale_after_days: int) -> dt.datetime:
+    """The day after the assured date plus the limit (start of that day, UK time); an
+    entry never checked has been stale since it was first seen."""
+    if entry.assured_date is None:
+        return entry.first_seen_at
+    day = entry.assured_date + dt.timedelta(days=stale_after_days + 1)
+    worked_out = dt.datetime.combine(day, dt.time(), LONDON).astimezone(dt.UTC)
+    # Stale before the limit says it should be (the limit was lowered since): then it
+    # has been stale as long as we have known it.
+    return worked_out if worked_out <= dt.datetime.now(dt.UTC) else entry.first_seen_at
+
+
+def stale_entries(
+    session: Session, today: dt.date | None = None, stale_after_days: int | None = None
+) -> list[StaleEntry]:
     """Present, stale entries, the longest unchecked first (never-checked ones at the top)."""
+    from publisher.config import get_settings
+
     today = today or dt.datetime.now(LONDON).date()
+    limit = get_settings().stale_after_days if stale_after_days is None else stale_after_days
     rows = session.execute(
         select(Entry, Source)
         .join(Source, Source.id == Entry.source_id)
@@ -68,6 +109,27 @@ def stale_entries(session: Session, today: dt.date | None = None) -> list[StaleE
         .tuples()
         .all()
     )
+    from publisher.reviews.contacts import contact_address
+    from publisher.reviews.measures import review_states, suppressed_addresses
+
+    reviews = review_states(session)
+    logged = _logged_since(session, [entry.id for entry, _ in rows])
+    for entry, _ in rows:
+        if entry.id in since:
+            logged[entry.id] = since[entry.id]
+    suppressed = suppressed_addresses(session)
+
+    def review_of(entry: Entry) -> str | None:
+        """Where the provider review stands; else why the provider cannot be asked."""
+        if entry.id in reviews:
+            return reviews[entry.id]
+        address = contact_address(entry.email, entry.record)
+        if address is None:
+            return "No contact address: find one for this provider"
+        if address in suppressed:
+            return suppressed[address]
+        return None
+
     result = [
         StaleEntry(
             entry_pk=entry.id,
@@ -79,7 +141,9 @@ def stale_entries(session: Session, today: dt.date | None = None) -> list[StaleE
             email=entry.email,
             link=page_url(source, entry.entry_id, entry.url),
             days_since_assured=(today - entry.assured_date).days if entry.assured_date else None,
-            stale_since=since.get(entry.id),
+            stale_since=logged.get(entry.id) or _worked_out_since(entry, limit),
+            since_from_log=entry.id in logged,
+            review=review_of(entry),
         )
         for entry, source in rows
     ]

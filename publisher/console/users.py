@@ -111,6 +111,8 @@ def set_active(session: Session, user: User, active: bool, actor: User | None) -
         raise UserError("This is the last admin. Make someone else an admin first.")
     before = user_state(user)
     user.active = active
+    if not active:
+        end_sessions(user)
     action = "user.reactivate" if active else "user.deactivate"
     audit.record(session, actor, action, "user", user.id, before, user_state(user))
 
@@ -118,8 +120,14 @@ def set_active(session: Session, user: User, active: bool, actor: User | None) -
 def set_password(session: Session, user: User, password: str, actor: User | None) -> None:
     check_password_rules(password)
     user.password_hash = hash_password(password)
+    end_sessions(user)
     # The log says the password changed, never what to.
     audit.record(session, actor, "user.set_password", "user", user.id, None, None)
+
+
+def end_sessions(user: User) -> None:
+    """End every session of ``user``, wherever its cookie is (checked on each request)."""
+    user.session_version = (user.session_version or 1) + 1
 
 
 def verify(user: User | None, password: str) -> bool:

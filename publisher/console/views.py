@@ -1,8 +1,8 @@
 """Console pages: sign-in, the stale entries report, and the admin pages.
 
 The post queue lives in ``publisher.console.queue``; it adds its pages to the same blueprint.
-Each request gets one database session (``g.db``); a view that changes something commits
-before it redirects, and anything not committed is rolled back when the request ends.
+The blueprint and its unit of work (one session and one commit per request) are in
+``publisher.console.blueprint``; views never commit or roll back by hand.
 """
 
 from __future__ import annotations
@@ -11,11 +11,10 @@ import csv
 import datetime as dt
 import io
 import secrets
-from typing import Any, TypeVar
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import (
-    Blueprint,
     Flask,
     Response,
     abort,
@@ -31,35 +30,35 @@ from sqlalchemy import select
 
 from publisher import app_settings, audit
 from publisher.config import get_settings
-from publisher.console import auth, stale, users
+from publisher.console import auth, stale, throttle, users
 from publisher.console.auth import Refused, requires
-from publisher.db import session_factory
+from publisher.console.blueprint import bp, found_or_404, keep_changes, safe_next, undo_changes
 from publisher.models import AuditEvent, Source, User
 from publisher.models.users import Role
+from publisher.social.platforms import describe
 
 LONDON = ZoneInfo("Europe/London")
-bp = Blueprint("console", __name__, url_prefix="/console")
 
 AUDIT_PAGE = 100
-M = TypeVar("M")
-
-
-def found_or_404(model: type[M], key: int) -> M:
-    """The row with this primary key in the console's session, or a 404 page."""
-    row = g.db.get(model, key)
-    if row is None:
-        abort(404)
-    return row
 
 
 def register(app: Flask) -> None:
-    import os
+    from publisher.console import (  # noqa: F401 - these modules add their routes to bp
+        admin_social,
+        bulletins,
+        feedback,
+        insight,
+        mastodon_connect,
+        officer_posts,
+        queue,
+        replies,
+    )
 
-    from publisher.console import admin_social, insight, queue  # noqa: F401 - adds their routes to bp
-
-    app.config.setdefault("CONSOLE_IDLE_MINUTES", int(os.environ.get("CONSOLE_IDLE_MINUTES", "30")))
     app.register_blueprint(bp)
     app.add_template_filter(console_time, "console_time")
+    # A stored platform name to its description (label, limits, fields): templates write
+    # ``(account.platform|platform).label``. The model knows nothing of descriptions.
+    app.add_template_filter(describe, "platform")
     # The CSRF failure page for /console is chosen by publisher.web.create_app's handler.
 
 
@@ -68,26 +67,6 @@ def console_time(value: dt.datetime | None) -> str:
     if value is None:
         return ""
     return value.astimezone(LONDON).strftime("%a %-d %b %Y, %H:%M")
-
-
-@bp.before_request
-def _open_session() -> Any:
-    g.db = session_factory()()
-    ended = auth.load_user(g.db)
-    if ended:
-        g.db.commit()
-        flash(ended, "info")
-        if request.endpoint != "console.login":
-            return redirect(url_for("console.login", next=_safe_next(auth.return_path())))
-    return None
-
-
-@bp.teardown_request
-def _close_session(_exc: BaseException | None) -> None:
-    db = g.pop("db", None)
-    if db is not None:
-        db.rollback()
-        db.close()
 
 
 @bp.after_request
@@ -133,60 +112,54 @@ def _console_context() -> dict[str, Any]:
     }
 
 
-def _safe_next(target: str | None) -> str | None:
-    """Only ever go back to a console page (never to another site)."""
-    if not target:
-        return None
-    target = target.rstrip("?")
-    if target.startswith("/console") and not target.startswith("//"):
-        return target
-    return None
-
-
 # --- Signing in and out -------------------------------------------------------------------
 
 
 @bp.route("/login", methods=["GET", "POST"])
 def login() -> Any:
+    target = request.args.get("next", "")
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in target):
+        # A CR or LF here would split the Location header: a forged link, not a page.
+        abort(400)
     error = None
     email = ""
     status = 200
+    wait = 0
     if request.method == "POST":
         email = request.form.get("email", "").strip().lower()
         password = request.form.get("password", "")
         address = auth.client_address()
-        if auth.too_many_failures(g.db, email, address):
-            error = f"Too many wrong tries. Wait {window_minutes()} minutes, then try again."
+        paused = throttle.pause(
+            g.db, email, address, throttle.Policy.from_config(current_app.config)
+        )
+        if paused is not None:
+            wait = paused.seconds
+            error = f"Too many wrong tries. Wait {throttle.wait_words(wait)}, then try again."
             status = 429
         else:
             user = users.find_by_email(g.db, email) if email else None
             if users.verify(user, password):
                 assert user is not None
-                auth.note_attempt(g.db, email, address, True)
+                throttle.note_attempt(g.db, email, address, True)
                 auth.sign_in(user)
                 audit.record(g.db, user, "user.sign_in", "user", user.id, None, None)
-                g.db.commit()
-                return redirect(_safe_next(request.args.get("next")) or url_for("console.home"))
-            auth.note_attempt(g.db, email, address, False)
-            g.db.commit()
+                return redirect(safe_next(request.args.get("next")) or url_for("console.home"))
+            throttle.note_attempt(g.db, email, address, False)
+            keep_changes()
             error = "The email or password is wrong, or the account is switched off."
             status = 401
     elif g.user is not None:
         return redirect(url_for("console.home"))
-    headers = {"Retry-After": str(60 * window_minutes())} if status == 429 else {}
+    headers = {"Retry-After": str(wait)} if status == 429 else {}
     return render_template("web/console/login.html", error=error, email=email), status, headers
-
-
-def window_minutes() -> int:
-    return int(current_app.config.get("CONSOLE_LOGIN_WINDOW_MINUTES", 15))
 
 
 @bp.post("/logout")
 def logout() -> Any:
-    if g.user is not None:
-        audit.record(g.db, g.user, "user.sign_out", "user", g.user.id, None, None)
-        g.db.commit()
-    auth.sign_out()
+    user = g.user
+    if user is not None:
+        audit.record(g.db, user, "user.sign_out", "user", user.id, None, None)
+    auth.sign_out(user)
     flash("You are signed out.", "info")
     return redirect(url_for("console.login"))
 
@@ -211,12 +184,11 @@ def own_account() -> Any:
             try:
                 users.set_password(g.db, g.user, request.form.get("new_password", ""), g.user)
             except users.UserError as exc:
-                g.db.rollback()
+                undo_changes()
                 error = f"{exc} Nothing was changed."
             else:
                 # Keep this session; every other one ends (the password tag changed).
                 auth.sign_in(g.user)
-                g.db.commit()
                 flash("Your password is changed. You are signed out everywhere else.", "success")
                 return redirect(url_for("console.own_account"))
     return render_template("web/console/account.html", error=error), (400 if error else 200)
@@ -228,13 +200,23 @@ def own_account() -> Any:
 @bp.get("/stale")
 @requires("view")
 def stale_report() -> Any:
+    from publisher.reviews import measures
+
     entries = stale.stale_entries(g.db)
     points = stale.history(g.db, weeks=12)
     top = max([p.active + p.stale for p in points] + [1])
+    # Provider reviews (issue 9): a third series and the loop's figures.
+    ends = [
+        dt.datetime.combine(p.day + dt.timedelta(days=1), dt.time(), LONDON).astimezone(dt.UTC)
+        for p in points
+    ]
+    confirmed = measures.confirmed_counts(g.db, ends)
     return render_template(
         "web/console/stale.html",
         entries=entries,
         points=points,
+        confirmed=confirmed,
+        review_figures=measures.figures(g.db),
         top=top,
         stale_after_days=get_settings().stale_after_days,
         london=LONDON,
@@ -273,7 +255,7 @@ def users_add() -> Any:
             g.db, form["email"], form["role"], request.form.get("password", ""), g.user
         )
     except users.UserError as exc:
-        g.db.rollback()
+        undo_changes()
         everyone = g.db.scalars(select(User).order_by(User.email)).all()
         return render_template(
             "web/console/users.html",
@@ -282,7 +264,6 @@ def users_add() -> Any:
             errors={"add": str(exc)},
             form=form,
         ), 400
-    g.db.commit()
     flash(f"Added {user.email} as {user.role.value}.", "success")
     return redirect(url_for("console.users_page"))
 
@@ -294,10 +275,9 @@ def users_role(user_id: int) -> Any:
     try:
         users.change_role(g.db, user, request.form.get("role", ""), g.user)
     except users.UserError as exc:
-        g.db.rollback()
+        undo_changes()
         flash(str(exc), "error")
         return redirect(url_for("console.users_page"))
-    g.db.commit()
     flash(f"{user.email} is now {user.role.value}.", "success")
     return redirect(url_for("console.users_page"))
 
@@ -306,13 +286,21 @@ def users_role(user_id: int) -> Any:
 @requires("admin")
 def users_password(user_id: int) -> Any:
     user = found_or_404(User, user_id)
+    if user.id == g.user.id:
+        # Someone at an admin's unlocked screen must not take the account over: your own
+        # password changes only on "Your account", which asks for the current one.
+        flash(
+            "Your own password was not changed here. Change it under Your account, "
+            "where you give your current password.",
+            "error",
+        )
+        return redirect(url_for("console.own_account"))
     try:
         users.set_password(g.db, user, request.form.get("password", ""), g.user)
     except users.UserError as exc:
-        g.db.rollback()
+        undo_changes()
         flash(f"The password for {user.email} was not changed: {exc}", "error")
         return redirect(url_for("console.users_page"))
-    g.db.commit()
     flash(f"Set a new password for {user.email}. Their other sessions have ended.", "success")
     return redirect(url_for("console.users_page"))
 
@@ -325,10 +313,9 @@ def users_active(user_id: int) -> Any:
     try:
         users.set_active(g.db, user, active, g.user)
     except users.UserError as exc:
-        g.db.rollback()
+        undo_changes()
         flash(str(exc), "error")
         return redirect(url_for("console.users_page"))
-    g.db.commit()
     flash(f"{user.email} {'can sign in again' if active else 'can no longer sign in'}.", "success")
     return redirect(url_for("console.users_page"))
 
@@ -350,10 +337,9 @@ def settings_page() -> Any:
         submitted["social.two_person_rule"] = request.form.get("two_person_rule") == "yes"
         errors = app_settings.save(g.db, g.user, submitted)
         if not errors:
-            g.db.commit()
             flash("Settings saved.", "success")
             return redirect(url_for("console.settings_page"))
-        g.db.rollback()
+        undo_changes()
         values = {**values, **submitted}
     return render_template(
         "web/console/settings.html", specs=app_settings.SPECS, values=values, errors=errors
@@ -402,7 +388,7 @@ def sources_add() -> Any:
     try:
         source = add_source(g.db, form["name"], form["url"], form["page_url"] or None)
     except ValueError as exc:
-        g.db.rollback()
+        undo_changes()
         return _sources_page({"add": str(exc)[:1].upper() + str(exc)[1:] + "."}, form, 400)
     audit.record(
         g.db,
@@ -417,7 +403,6 @@ def sources_add() -> Any:
             "page_url_template": source.page_url_template,
         },
     )
-    g.db.commit()
     flash(
         f"Added {source.name}. Its first crawl records what is there and announces nothing.",
         "success",
@@ -429,11 +414,11 @@ def sources_add() -> Any:
 @requires("admin")
 def sources_crawl(source_id: int) -> Any:
     source = found_or_404(Source, source_id)
-    audit.record(g.db, g.user, "source.crawl", "source", source.id, None, None)
-    g.db.commit()  # queue after commit
     from publisher.tasks.crawl import crawl_source
+    from publisher.tasks.queueing import send_after_commit
 
-    crawl_source.delay(source.name)
+    audit.record(g.db, g.user, "source.crawl", "source", source.id, None, None)
+    send_after_commit(g.db, crawl_source, source.name)
     flash(
         f"A crawl of {source.name} will start in a moment. Reload this page to see it.", "success"
     )
@@ -452,7 +437,7 @@ def sources_confirm_removals(source_id: int) -> Any:
     try:
         count = confirm_removals(g.db, source)
     except ValueError:
-        g.db.rollback()
+        undo_changes()
         flash(
             f"There is nothing to confirm for {source.name}: its last crawl was not held.", "error"
         )
@@ -466,7 +451,6 @@ def sources_confirm_removals(source_id: int) -> Any:
         {"removals_confirmed": before},
         {"removals_confirmed": count},
     )
-    g.db.commit()
     # Permission only: the next crawl (scheduled, or "Crawl now") reads the directory
     # again and removes them if they are still gone.
     flash(
@@ -499,6 +483,8 @@ def audit_page() -> Any:
         object_labels=audit.OBJECT_LABELS,
         action_label=audit.action_label,
         object_label=audit.object_label,
+        sentence=audit.sentence,
+        differences=audit.differences,
         events=events[:AUDIT_PAGE],
         page=page,
         more=more,

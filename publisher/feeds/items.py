@@ -14,7 +14,7 @@ from typing import Any
 
 import nh3
 
-from publisher.changes import changed_words
+from publisher.change_words import sentences
 from publisher.models import ChangeKind
 from publisher.topics import AGE_BAND_LABELS, CATEGORIES, NEEDS, OUT_OF_AREA
 
@@ -125,7 +125,10 @@ def title_for(
 
 
 def summary_for(
-    kind: ChangeKind, snapshot: Mapping[str, Any], changed_fields: Sequence[str]
+    kind: ChangeKind,
+    snapshot: Mapping[str, Any],
+    changed_fields: Sequence[str],
+    details: Mapping[str, Any] | None = None,
 ) -> str:
     about = _shorten(_clean(snapshot.get("summary")))
     ages = _ages(snapshot)
@@ -135,8 +138,8 @@ def summary_for(
     if kind is ChangeKind.REOPENED:
         lead = "This service is back on the Local Offer."
     elif kind is ChangeKind.UPDATED:
-        words = changed_words(list(changed_fields))
-        lead = f"Changed: {', '.join(words)}." if words else "Some details have changed."
+        told = sentences(changed_fields, details or {}, snapshot)
+        lead = f"What changed: {' '.join(told)}" if told else "Some details have changed."
     else:
         lead = ""
     return " ".join(p for p in (lead, about, ages) if p) or "No description given."
@@ -176,6 +179,7 @@ def item_for(
     changed_fields: Sequence[str],
     snapshot: Mapping[str, Any],
     authority: str,
+    details: Mapping[str, Any] | None = None,
     fallback_link: str,
     locality_labels: Mapping[str, str],
 ) -> FeedItem:
@@ -183,7 +187,7 @@ def item_for(
         change_id=change_id,
         id=entry_id(authority, change_id),
         title=title_for(kind, snapshot, locality_labels),
-        summary=summary_for(kind, snapshot, changed_fields),
+        summary=summary_for(kind, snapshot, changed_fields, details),
         link=link_for(snapshot, fallback_link),
         categories=categories_for(snapshot, locality_labels),
         published=occurred_at,

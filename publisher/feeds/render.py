@@ -141,7 +141,21 @@ def render_json(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
 
 
 RENDERERS = {"rss": render_rss, "atom": render_atom, "json": render_json}
+# ux (issue 13.2): a browser opening an RSS or Atom feed shows a readable page made by
+# this XSLT stylesheet (as GOV.UK's feeds do); feed readers ignore the instruction. It
+# is a path on our own site: browsers apply only same-origin stylesheets.
+STYLESHEET_PATH = "/feeds/feed.xsl"
+_STYLESHEET_PI = f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET_PATH}"?>'.encode()
+
+
+def with_stylesheet(body: bytes) -> bytes:
+    """The document with the stylesheet instruction right after the XML declaration."""
+    if body.startswith(b"<?xml"):
+        end = body.index(b"?>") + 2
+        return body[:end] + b"\n" + _STYLESHEET_PI + body[end:]
+    return _STYLESHEET_PI + b"\n" + body
 
 
 def render(fmt: str, meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
-    return RENDERERS[fmt](meta, items)
+    body = RENDERERS[fmt](meta, items)
+    return with_stylesheet(body) if fmt in ("rss", "atom") else body

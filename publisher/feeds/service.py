@@ -16,7 +16,9 @@ def rebuild_feeds() -> RebuildResult:
     """Idempotent: a second call with no new changes rewrites nothing."""
     with session_scope() as session:
         result = rebuild_all(session)
-    log.info(
+    # A beat tick that changed nothing stays out of INFO (issue 13.4).
+    log.log(
+        logging.INFO if result.built or result.rewritten else logging.DEBUG,
         "feeds up to change %s: %d built, %d rewritten, %d unchanged",
         result.newest_change_id,
         len(result.built),

@@ -25,6 +25,7 @@ from publisher.feeds.filters import FeedFilter, FilterError, filter_from_query, 
 from publisher.feeds.items import FeedItem, is_published, item_for
 from publisher.feeds.render import FORMATS, FeedMeta, render
 from publisher.models import Change, ChangeKind, FeedDocument
+from publisher.reviews.holds import held_entry_pks, promotes, trusted_entry_pks
 from publisher.topics import load_mapping
 
 _BATCH = 2000
@@ -73,9 +74,15 @@ class History:
     _loaded: list[_Published] = field(default_factory=list)
     _cursor: int | None = None
     _done: bool = False
+    _bulletins: list[tuple[dict[str, Any], FeedItem]] | None = None
+    held: set[int] = field(default_factory=set, init=False)
+    trusted: set[int] = field(default_factory=set, init=False)
 
     def __post_init__(self) -> None:
         self._labels = load_mapping(self.settings.mapping_path).locality_labels
+        # Entries whose provider says they have closed are not promoted (issue 9).
+        self.held = held_entry_pks(self.session)
+        self.trusted = trusted_entry_pks(self.session, self.settings)
 
     def _load_more(self) -> bool:
         if self._done:
@@ -83,9 +90,11 @@ class History:
         query = (
             select(
                 Change.id,
+                Change.entry_pk,
                 Change.kind,
                 Change.occurred_at,
                 Change.changed_fields,
+                Change.details,
                 Change.notable,
                 Change.snapshot,
             )
@@ -103,7 +112,11 @@ class History:
         self._cursor = rows[-1].id
         for row in rows:
             snapshot = row.snapshot if isinstance(row.snapshot, dict) else {}
-            if is_published(row.kind, row.notable, snapshot):
+            if row.entry_pk in self.trusted and snapshot.get("stale"):
+                snapshot = {**snapshot, "stale": False}  # confirmed by its provider
+            if is_published(row.kind, row.notable, snapshot) and not (
+                row.entry_pk in self.held and promotes(row.kind)
+            ):
                 self._loaded.append(_Published(row.id, snapshot, row))
         return True
 
@@ -124,6 +137,7 @@ class History:
                 kind=row.kind,
                 occurred_at=row.occurred_at,
                 changed_fields=list(row.changed_fields or []),
+                details=row.details if isinstance(row.details, dict) else {},
                 snapshot=published.snapshot,
                 authority=self.settings.feed_id_authority,
                 fallback_link=f"{self.settings.public_base_url}/",
@@ -138,6 +152,14 @@ class History:
                 found.append(self.item(published))
                 if len(found) >= limit:
                     break
+        # Bulletins the council wrote (issue 14) are items of their own, by date.
+        if self._bulletins is None:
+            from publisher.bulletins.feeds import bulletin_items
+
+            self._bulletins = bulletin_items(self.session, self.settings)
+        told = [item for snapshot, item in self._bulletins if flt.matches(snapshot)]
+        if told:
+            found = sorted(found + told, key=lambda i: i.published, reverse=True)[:limit]
         return found
 
 
@@ -163,11 +185,15 @@ def meta_for(fmt: str, flt: FeedFilter, updated: dt.datetime, settings: Settings
 
 
 # Bump when rendering changes, so that the next rebuild rewrites every stored document.
-RENDER_VERSION = "1"
+RENDER_VERSION = "2"  # 2: what changed in words; a stylesheet for browsers
 
 
-def render_signature(settings: Settings) -> str:
-    """Everything besides the change log that a document's bytes depend on."""
+def render_signature(
+    settings: Settings, held: set[int] | None = None, trusted: set[int] | None = None
+) -> str:
+    """Everything besides the change log that a document's bytes depend on, including the
+    entries held or trusted after their providers' replies (issue 9): a new hold reaches
+    the feeds at the next catch-up, without waiting for the change log to move."""
     labels = load_mapping(settings.mapping_path).locality_labels
     parts = [
         RENDER_VERSION,
@@ -178,6 +204,12 @@ def render_signature(settings: Settings) -> str:
         str(settings.feed_max_items),
         repr(sorted(labels.items())),
     ]
+    # Added only when there are any, so that documents built before holds existed keep
+    # their signature (no needless rebuild of every feed).
+    if held:
+        parts.append("held:" + ",".join(map(str, sorted(held))))
+    if trusted:
+        parts.append("trusted:" + ",".join(map(str, sorted(trusted))))
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
@@ -296,7 +328,7 @@ def rebuild_all(session: Session, also: list[FeedFilter] | None = None) -> Rebui
         docs[doc.key] = doc
         result.built.append(doc.key)
 
-    signature = render_signature(settings)
+    signature = render_signature(settings, history.held, history.trusted)
     # Combinations nobody has read for a while are dropped rather than kept current.
     unused_since = now.date() - dt.timedelta(days=settings.feed_unused_days)
     keep = {flt.query for flt in also or []}
@@ -381,7 +413,7 @@ def build_missing(
 ) -> list[FeedDocument]:
     """Documents for every format of these filters that is not in ``existing``."""
     built: list[FeedDocument] = []
-    signature = render_signature(settings)
+    signature = render_signature(settings, history.held, history.trusted)
     for flt in dict.fromkeys(filters):
         formats = [fmt for fmt in FORMATS if document_key(fmt, flt) not in existing]
         if not formats:

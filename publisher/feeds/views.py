@@ -7,6 +7,7 @@ and Last-Modified (from the process's memory while no rebuild has happened since
 
 from __future__ import annotations
 
+from pathlib import Path
 from urllib.parse import parse_qsl
 
 from flask import Blueprint, Response, abort, request
@@ -15,11 +16,17 @@ from werkzeug.http import is_resource_modified
 from publisher.config import get_settings
 from publisher.feeds import memory
 from publisher.feeds.filters import FilterError, parse_filter
-from publisher.feeds.render import FORMATS
+from publisher.feeds.render import FORMATS, STYLESHEET_PATH
 from publisher.feeds.store import Stored, document_key, ensure_stored, feed_url, stored_body
 from publisher.insight import feedcount
 
 bp = Blueprint("feeds", __name__)
+
+
+FEED_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' https: data:; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+)
 
 
 def _headers(response: Response, stored: Stored, self_url: str) -> Response:
@@ -33,6 +40,9 @@ def _headers(response: Response, stored: Stored, self_url: str) -> Response:
     response.headers["Link"] = ", ".join(links)
     # Other councils' pages may read the feeds from the browser.
     response.headers["Access-Control-Allow-Origin"] = "*"
+    # A feed is data, not a page: nothing runs in it, except that a browser may apply our
+    # own XSLT stylesheet (browsers check XSLT against script-src), which styles inline.
+    response.headers["Content-Security-Policy"] = FEED_CSP
     return response
 
 
@@ -65,5 +75,30 @@ def changes(fmt: str) -> Response:
         feedcount.count(conditional=True)
         return _headers(Response(status=304), stored, self_url)
     feedcount.count(conditional=False)
-    response = Response(body, status=200, content_type=stored.content_type)
+    response = Response(body, status=200, content_type=_content_type(fmt, stored.content_type))
+    response.vary.add("Accept")
     return _headers(response, stored, self_url)
+
+
+# ---- ux (issue 13.2): the stylesheet that makes a feed readable in a browser ----------
+
+
+def _content_type(fmt: str, stored_type: str) -> str:
+    """A browser (it prefers HTML) gets the same bytes as XML, which it shows through
+    the stylesheet; as application/rss+xml it would offer a download instead. Feed
+    readers ask for feeds (or anything) and get the feed type."""
+    if fmt in ("rss", "atom"):
+        best = request.accept_mimetypes.best_match([stored_type.split(";")[0], "text/html"])
+        if best == "text/html":
+            return "application/xml; charset=utf-8"
+    return stored_type
+
+
+_XSL = Path(__file__).resolve().parents[2] / "templates" / "feeds" / "feed.xsl"
+
+
+@bp.get(STYLESHEET_PATH)
+def stylesheet() -> Response:
+    response = Response(_XSL.read_bytes(), content_type="text/xsl; charset=utf-8")
+    response.headers["Cache-Control"] = f"public, max-age={get_settings().feed_cache_seconds}"
+    return response

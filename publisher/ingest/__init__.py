@@ -19,14 +19,13 @@ what a crawl reports (and the CLI prints).
 """
 
 from publisher.ingest.crawl import UnknownSource, crawl_source
-from publisher.ingest.downstream import DOWNSTREAM_TASKS, notify_downstream
+from publisher.ingest.downstream import downstream_tasks, notify_downstream
 from publisher.ingest.lease import CrawlBusy, close_abandoned, release_lease, take_lease
 from publisher.ingest.sources import add_source, confirm_removals, looks_like_url
 from publisher.ingest.summary import COUNT_KEYS, CrawlSummary, serialise_change
 
 __all__ = [
     "COUNT_KEYS",
-    "DOWNSTREAM_TASKS",
     "CrawlBusy",
     "CrawlSummary",
     "UnknownSource",
@@ -34,6 +33,7 @@ __all__ = [
     "close_abandoned",
     "confirm_removals",
     "crawl_source",
+    "downstream_tasks",
     "looks_like_url",
     "notify_downstream",
     "release_lease",

@@ -281,6 +281,10 @@ def _apply(
     applier.apply_candidates(started.known, outcome)
     applier.apply_absences(started.known, outcome)
     applier.apply_staleness()
+    # Provider reviews (issue 9): close those the directory has now caught up with.
+    from publisher.reviews.catchup import close_caught_up
+
+    close_caught_up(session, source.id, applier.now)
     quarantine_rows = sync_quarantine(session, source.id, crawl.id, outcome.quarantine)
     applier.counts["quarantined"] = len(outcome.quarantine)
 

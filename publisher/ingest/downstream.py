@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from celery import Task
 
 log = logging.getLogger(__name__)
 
-# Tasks other areas implement (see their publisher/tasks/<area>.py), sent by name so that
-# the crawl does not import them. True: the task takes the new change ids.
-DOWNSTREAM_TASKS: tuple[tuple[str, bool], ...] = (
-    ("publisher.feeds.rebuild_feeds", False),
-    ("publisher.newsletters.changes_arrived", True),
-    ("publisher.social.draft_posts", True),
-    ("publisher.insight.refresh_after_crawl", True),
-)
+
+def downstream_tasks() -> tuple[tuple[Task[Any, Any], bool], ...]:
+    """Tasks other areas implement (their publisher/tasks/<area>.py). Imported here, when a
+    crawl has finished, so that the crawl's own modules never import the outputs. True:
+    the task takes the new change ids."""
+    from publisher.tasks import feeds, insight, newsletters, social
+
+    return (
+        (feeds.rebuild_feeds, False),
+        (newsletters.changes_arrived, True),
+        (social.draft_posts, True),
+        (insight.refresh_after_crawl, True),
+    )
 
 
 def notify_downstream(change_ids: list[int]) -> None:
@@ -27,10 +35,10 @@ def notify_downstream(change_ids: list[int]) -> None:
             "no queue is running; %d changes will be picked up by the sweepers", len(change_ids)
         )
         return
-    from publisher.celery import app
+    from publisher.tasks.queueing import send
 
-    for name, with_ids in DOWNSTREAM_TASKS:
-        try:
-            app.send_task(name, args=[change_ids] if with_ids else [])
-        except Exception as exc:  # the beat sweepers catch up; a crawl must not fail here
-            log.warning("could not queue %s: %s", name, exc)
+    for task, with_ids in downstream_tasks():
+        if with_ids:
+            send(task, change_ids)
+        else:
+            send(task)

@@ -6,13 +6,19 @@
                                    unsubscribe_url=...))
     transport.close()
 
-Failures raise ``RetryableSendError`` or ``PermanentSendError`` (see publisher.mail.errors).
+Failures raise ``RetryableSendError`` or ``PermanentSendError``, or ``UnknownSendOutcome``
+when the message was written whole and the reply never came (see publisher.mail.errors).
 """
 
-from publisher.mail.errors import PermanentSendError, RetryableSendError, SendError
+from publisher.config import MailSettings
+from publisher.mail.errors import (
+    PermanentSendError,
+    RetryableSendError,
+    SendError,
+    UnknownSendOutcome,
+)
 from publisher.mail.message import OutgoingMessage
 from publisher.mail.ratelimit import RateLimiter
-from publisher.mail.settings import MailSettings, mail_settings
 from publisher.mail.transports import (
     NotifyTransport,
     OutboxTransport,
@@ -32,6 +38,6 @@ __all__ = [
     "SendError",
     "SmtpTransport",
     "Transport",
+    "UnknownSendOutcome",
     "get_transport",
-    "mail_settings",
 ]

@@ -28,3 +28,9 @@ class PermanentSendError(SendError):
     def __init__(self, reason: str, *, ends_subscription: bool = False) -> None:
         super().__init__(reason)
         self.ends_subscription = ends_subscription
+
+
+class UnknownSendOutcome(SendError):
+    """The whole message was written, final "." included, and then no clear answer came
+    (the connection dropped, or timed out, before the server's reply). The server may
+    have stored it. Never retried: a second copy is worse than one missed edition."""

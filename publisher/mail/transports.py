@@ -2,10 +2,11 @@
 
 Each transport sorts failures into ``RetryableSendError`` and ``PermanentSendError`` and
 calls ``on_handover`` at the last moment before the provider takes responsibility for the
-message (for SMTP, just before the final "." of DATA). The caller records the delivery
-there: a process killed before that point has not sent the message, one killed after it
-has, so the ledger never says "not sent" about a message that went (see
-publisher.newsletters.sending).
+message (for SMTP, just before the final "." of DATA). Once that "." is written, a lost
+or missing reply raises ``UnknownSendOutcome``: the caller records it and never resends.
+The caller records the delivery in ``on_handover``: a process killed before that point
+has not sent the message, one killed after it has, so the ledger never says "not sent"
+about a message that went (see publisher.newsletters.sending).
 """
 
 from __future__ import annotations
@@ -15,18 +16,22 @@ import re
 import smtplib
 import socket
 import ssl
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
 
-from publisher.config import get_settings
-from publisher.mail.errors import PermanentSendError, RetryableSendError
+from publisher.config import MailSettings, get_settings
+from publisher.datafiles import private_dir, write_private
+from publisher.mail.errors import PermanentSendError, RetryableSendError, UnknownSendOutcome
 from publisher.mail.message import OutgoingMessage
 from publisher.mail.ratelimit import RateLimiter
-from publisher.mail.settings import MailSettings, mail_settings
 
 Handover = Callable[[], None]
+# A cached SMTP connection unused for this long is checked (NOOP) before a message
+# starts: servers close idle connections (often after a few minutes) without telling us.
+IDLE_CHECK_SECONDS = 5.0
 
 
 class Transport(Protocol):
@@ -70,10 +75,13 @@ class SmtpTransport:
         self.id_domain = settings.message_id_domain
         self.limiter = limiter or RateLimiter("smtp", settings.rate_per_minute)
         self._conn: smtplib.SMTP | None = None
+        self._last_used = 0.0
 
     def _connect(self) -> smtplib.SMTP:
         if self._conn is not None:
-            return self._conn
+            if time.monotonic() - self._last_used < IDLE_CHECK_SECONDS or self._alive():
+                return self._conn
+            self._drop()  # closed by the server while idle: start afresh
         try:
             conn: smtplib.SMTP
             if self.implicit_tls:
@@ -105,6 +113,14 @@ class SmtpTransport:
         self._conn = conn
         return conn
 
+    def _alive(self) -> bool:
+        assert self._conn is not None
+        try:
+            code, _ = self._conn.noop()
+        except (OSError, smtplib.SMTPException):
+            return False
+        return code == 250
+
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
         if conn is not None:
@@ -126,6 +142,20 @@ class SmtpTransport:
         if not data.endswith(b"\r\n"):
             data += b"\r\n"
         self.limiter.acquire()
+        reused = self._conn is not None
+        try:
+            return self._send(message, data, on_handover)
+        except _ConnectionLostEarly as lost:
+            if not reused:
+                raise RetryableSendError(lost.reason) from lost
+        # A reused connection failed before DATA was complete: nothing was stored, so
+        # the same message goes once more at once on a new connection.
+        try:
+            return self._send(message, data, on_handover)
+        except _ConnectionLostEarly as lost:
+            raise RetryableSendError(lost.reason) from lost
+
+    def _send(self, message: OutgoingMessage, data: bytes, on_handover: Handover | None) -> str:
         conn = self._connect()
         try:
             code, resp = conn.mail(self.envelope_from)
@@ -141,22 +171,30 @@ class SmtpTransport:
                 conn.rset()
                 raise self._refused(code, resp, "DATA")
             conn.send(data)
-            try:
-                (on_handover or _no_handover)()
-            except BaseException:
-                # Without the final "." the server discards what it has: nothing sent.
-                self._drop()
-                raise
+        except (OSError, smtplib.SMTPException) as exc:
+            # Before the final ".": the server keeps nothing, sending again is safe.
+            self._drop()
+            raise _ConnectionLostEarly(f"SMTP connection lost: {exc}") from exc
+        try:
+            (on_handover or _no_handover)()
+        except BaseException:
+            # Without the final "." the server discards what it has: nothing sent.
+            self._drop()
+            raise
+        try:
             conn.send(b".\r\n")
             code, resp = conn.getreply()
-            if code != 250:
-                raise self._refused(code, resp, "message")
-        except smtplib.SMTPServerDisconnected as exc:
-            self._drop()
-            raise RetryableSendError(f"SMTP connection lost: {exc}") from exc
         except (OSError, smtplib.SMTPException) as exc:
+            # The whole message went; the server may have stored it before the line
+            # dropped. Unknown, not retryable: retrying could send it twice.
             self._drop()
-            raise RetryableSendError(f"SMTP error: {exc}") from exc
+            raise UnknownSendOutcome(
+                f"no reply after the message was sent (it may have arrived): {exc}"[:500]
+            ) from exc
+        self._last_used = time.monotonic()
+        if code != 250:
+            # A clear refusal of the message: the server did not keep it.
+            raise self._refused(code, resp, "message")
         assert message.message_id is not None
         return message.message_id
 
@@ -167,6 +205,14 @@ class SmtpTransport:
                 conn.quit()
             except (OSError, smtplib.SMTPException):
                 conn.close()
+
+
+class _ConnectionLostEarly(Exception):
+    """The connection failed before the message was complete (nothing was stored)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
 
 
 def _dot_stuffed(data: bytes) -> bytes:
@@ -293,9 +339,10 @@ class OutboxTransport:
         stem = message.reference or message.message_id.strip("<>").replace("@", "_at_")
         stem = re.sub(r"[^A-Za-z0-9._-]", "_", stem)
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
+            # Saved emails hold addresses and signed links: owner-only, like the database.
+            private_dir(self.folder)
             tmp = self.folder / f".{stem}.{os.getpid()}.tmp"
-            tmp.write_bytes(data)
+            write_private(tmp, data)
             (on_handover or _no_handover)()
             os.replace(tmp, self.folder / f"{stem}.eml")
         except OSError as exc:
@@ -307,8 +354,8 @@ class OutboxTransport:
 
 
 def get_transport(settings: MailSettings | None = None) -> Transport:
-    """The transport the configuration chooses (see publisher.mail.settings)."""
-    settings = settings or mail_settings()
+    """The transport the configuration chooses (see publisher.config.MailSettings)."""
+    settings = settings or get_settings().mail
     if settings.transport == "notify":
         return NotifyTransport(settings)
     if settings.transport == "smtp":

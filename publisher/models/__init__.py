@@ -5,6 +5,13 @@ test fixtures rely on that).
 """
 
 from publisher.models.audit import AuditEvent
+from publisher.models.bulletins import (
+    Bulletin,
+    BulletinDelivery,
+    BulletinDeliveryStatus,
+    BulletinEdition,
+    BulletinState,
+)
 from publisher.models.changes import Change, ChangeKind
 from publisher.models.editions import (
     Delivery,
@@ -15,6 +22,7 @@ from publisher.models.editions import (
     EditionVariant,
 )
 from publisher.models.entries import Entry, QuarantinedRecord
+from publisher.models.feedback import Feedback, FeedbackEdition, FeedbackState
 from publisher.models.feeds import FeedDocument
 from publisher.models.insight import (
     InsightChange,
@@ -26,6 +34,17 @@ from publisher.models.insight import (
     InsightState,
 )
 from publisher.models.logins import LoginAttempt
+from publisher.models.post_images import PostImage  # ux (issue 13.6)
+from publisher.models.reviews import (
+    MailKind,
+    MailStatus,
+    ProblemReport,
+    ReplyKind,
+    Review,
+    ReviewMail,
+    ReviewStatus,
+    ReviewSuppression,
+)
 from publisher.models.settings import AppSetting
 from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.models.sources import Crawl, CrawlStatus, Source, SourceKind
@@ -44,6 +63,11 @@ from publisher.models.users import Role, User
 __all__ = [
     "AppSetting",
     "AuditEvent",
+    "Bulletin",
+    "BulletinDelivery",
+    "BulletinDeliveryStatus",
+    "BulletinEdition",
+    "BulletinState",
     "Change",
     "ChangeKind",
     "ConsentRecord",
@@ -60,6 +84,9 @@ __all__ = [
     "EndReason",
     "Entry",
     "FeedDocument",
+    "Feedback",
+    "FeedbackEdition",
+    "FeedbackState",
     "Frequency",
     "InsightChange",
     "InsightChangeTopic",
@@ -69,11 +96,20 @@ __all__ = [
     "InsightSnapshot",
     "InsightState",
     "LoginAttempt",
+    "MailKind",
+    "MailStatus",
     "Platform",
     "Post",
     "PostChange",
+    "PostImage",
     "PostState",
+    "ProblemReport",
     "QuarantinedRecord",
+    "ReplyKind",
+    "Review",
+    "ReviewMail",
+    "ReviewStatus",
+    "ReviewSuppression",
     "Role",
     "SocialAccount",
     "Source",

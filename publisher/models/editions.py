@@ -7,8 +7,8 @@ and a change committed late (after the edition it belonged to was built) goes in
 next one rather than being lost.
 
 ``Delivery`` is the ledger, unique on (edition, subscriber): nobody gets one edition
-twice. Its status moves pending -> sending (claimed by a worker) -> sent | failed, or
-back to pending when a claim expires before the message was handed over.
+twice. Its status moves pending -> sending (claimed by a worker) -> sent | failed |
+unknown, or back to pending when a claim expires before the message was handed over.
 """
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from publisher.models.subscribers import Frequency
 
 
 class EditionStatus(enum.Enum):
+    # Items and changes are taken; deliveries are being written, one committed chunk of
+    # subscribers at a time (a build that died is resumed after ``built_through``).
+    BUILDING = "building"
     SENDING = "sending"  # built: deliveries are in the ledger, some not yet sent
     DONE = "done"  # every delivery is sent or failed
 
@@ -36,6 +39,9 @@ class DeliveryStatus(enum.Enum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"  # the subscriber left between building and sending
+    # The final "." was written but no reply came: the server may have taken it. Never
+    # sent again (a duplicate is worse than one missed edition); counted in the list.
+    UNKNOWN = "unknown"
 
 
 class Edition(Base):
@@ -57,6 +63,10 @@ class Edition(Base):
     items: Mapped[list[dict[str, Any]]] = mapped_column(JSONType, default=list)
     change_count: Mapped[int] = mapped_column(Integer, default=0)
     recipients: Mapped[int] = mapped_column(Integer, default=0)
+    # While building: deliveries are written for subscribers up to this id.
+    built_through: Mapped[int | None] = mapped_column(Integer)
+    # While building: renewed by each committed chunk; a stale one is resumed.
+    heartbeat_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class EditionChange(Base):

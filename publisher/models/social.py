@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -27,9 +27,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from publisher.db import Base, JSONType, UTCDateTime, utcnow
 from publisher.models.enums import value_enum
 
-if TYPE_CHECKING:
-    from publisher.social.platforms import Description
-
 
 class Platform(enum.Enum):
     """The stored name of each platform. Everything else about a platform (label, limits,
@@ -39,17 +36,6 @@ class Platform(enum.Enum):
     BLUESKY = "bluesky"
     FACEBOOK = "facebook"
     X = "x"
-
-    @property
-    def description(self) -> Description:
-        from publisher.social.platforms import describe
-
-        return describe(self)
-
-    @property
-    def label(self) -> str:
-        """The name people see ("Mastodon", "X")."""
-        return self.description.label
 
 
 class PostState(enum.Enum):
@@ -122,6 +108,11 @@ class Post(Base):
 
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # The post this one was redrafted from ("Make a new draft from this post"): the
+    # two-person rule reads the whole chain, so a redraft cannot wash out who edited it.
+    redrafted_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("social_posts.id", ondelete="SET NULL")
+    )
     edited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
     edited_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     submitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))

@@ -92,6 +92,14 @@ class Subscriber(Base):
     )
     # A separate opt-in: items about paid or third-party services can be direct marketing (PECR).
     paid_opt_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    # --- voice (issue 14): "Follow this service". Item keys ("<source>:<entry id>") of
+    # single services whose changes this person gets; ``topic_news`` False means they
+    # asked only for those (a follow from a service page), not for topic news too.
+    follows: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    topic_news: Mapped[bool] = mapped_column(Boolean, default=True)
+    # "You said, we did" answers in their editions, if they asked for them.
+    you_said_we_did: Mapped[bool] = mapped_column(Boolean, default=False)
+    # --- end voice
 
     consents: Mapped[list[ConsentRecord]] = relationship(
         back_populates="subscriber",

@@ -10,11 +10,11 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
+from publisher.config import EditionSettings, get_settings
 from publisher.db import session_scope, utcnow
 from publisher.models import Delivery, DeliveryStatus, Edition, Frequency
 from publisher.newsletters.building import BuildResult, build_edition
 from publisher.newsletters.sending import SendBatch, dispatch
-from publisher.newsletters.settings import EditionSettings, edition_settings
 
 
 def run_edition(
@@ -26,9 +26,10 @@ def run_edition(
     settings: EditionSettings | None = None,
 ) -> BuildResult:
     """Build the due edition of ``frequency`` (if any) and dispatch its batches."""
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     with session_scope() as session:
         result = build_edition(session, frequency, now=now, close_now=close_now, settings=settings)
+    # A resumed build's edition is sent like a new one.
     if result.edition_id is not None and result.recipients:
         with session_scope() as session:
             dispatch(session, result.edition_id, send, settings)
@@ -38,7 +39,7 @@ def run_edition(
 def run_due(send: SendBatch, *, now: dt.datetime | None = None) -> dict[str, str]:
     """Every frequency whose edition is due (beat calls this every minute)."""
     now = now or utcnow()
-    settings = edition_settings()
+    settings = get_settings().editions
     return {f.value: run_edition(f, send, now=now, settings=settings).reason for f in Frequency}
 
 
@@ -54,6 +55,19 @@ class EditionSummary:
     sent: int
     failed: int
     pending: int
+    unknown: int = 0
+
+    @property
+    def state(self) -> str:
+        """The status as a person should read it: a ``sending`` edition with no
+        deliveries and news in it is a build that was cut short (the sweeper repairs it)."""
+        if (
+            self.status == "sending"
+            and self.items
+            and not (self.sent + self.failed + self.pending + self.unknown)
+        ):
+            return "incomplete"
+        return self.status
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -67,6 +81,8 @@ class EditionSummary:
             "sent": self.sent,
             "failed": self.failed,
             "pending": self.pending,
+            "unknown": self.unknown,
+            "state": self.state,
         }
 
 
@@ -80,15 +96,16 @@ def summaries(session: Session, limit: int = 100) -> list[EditionSummary]:
             count(DeliveryStatus.SENT),
             count(DeliveryStatus.FAILED),
             count(DeliveryStatus.PENDING, DeliveryStatus.SENDING),
+            count(DeliveryStatus.UNKNOWN),
         ).group_by(Delivery.edition_id)
     ).all()
-    counts = {r[0]: (int(r[1]), int(r[2]), int(r[3])) for r in rows}
+    counts = {r[0]: (int(r[1]), int(r[2]), int(r[3]), int(r[4])) for r in rows}
     editions = session.scalars(
         select(Edition).order_by(Edition.window_end.desc(), Edition.id.desc()).limit(limit)
     )
     out = []
     for e in editions:
-        sent, failed, pending = counts.get(e.id, (0, 0, 0))
+        sent, failed, pending, unknown = counts.get(e.id, (0, 0, 0, 0))
         out.append(
             EditionSummary(
                 id=e.id,
@@ -101,6 +118,7 @@ def summaries(session: Session, limit: int = 100) -> list[EditionSummary]:
                 sent=sent,
                 failed=failed,
                 pending=pending,
+                unknown=unknown,
             )
         )
     return out

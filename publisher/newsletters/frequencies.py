@@ -17,8 +17,8 @@ from dataclasses import dataclass
 from typing import assert_never
 from zoneinfo import ZoneInfo
 
+from publisher.config import WEEKDAYS, EditionSettings
 from publisher.models.subscribers import Frequency
-from publisher.newsletters.settings import WEEKDAYS, EditionSettings
 
 LONDON = ZoneInfo("Europe/London")
 

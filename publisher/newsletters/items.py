@@ -15,8 +15,10 @@ import textwrap
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from publisher.change_words import merge_details, sentences
 from publisher.changes import changed_words
 from publisher.models import Change, ChangeKind
+from publisher.subscriptions.follows import follow_url
 
 NEW, CHANGED, REMOVED = "new", "changed", "removed"
 GROUP_ORDER = (NEW, CHANGED, REMOVED)
@@ -55,10 +57,13 @@ def is_adulthood(snapshot: dict[str, Any]) -> bool:
     return ADULTHOOD_BAND in bands and not bands & YOUNGER_BANDS
 
 
-def _item(group: str, latest: Change, fields: Sequence[str]) -> dict[str, Any]:
+def _item(group: str, latest: Change, updates: Sequence[Change]) -> dict[str, Any]:
     snap = dict(latest.snapshot or {})
+    fields = [f for c in updates for f in c.changed_fields]
+    details = merge_details([(c.changed_fields, c.details or {}) for c in updates])
     summary = _shorten(str(snap.get("summary") or ""))
     words = changed_words(list(fields))
+    what_changed = sentences(fields, details, snap) if group == CHANGED else []
     return {
         "key": f"{snap.get('source', latest.source_id)}:{latest.entry_id}",
         "group": group,
@@ -72,7 +77,15 @@ def _item(group: str, latest: Change, fields: Sequence[str]) -> dict[str, Any]:
         "organisation": snap.get("organisation") or "",
         "ages": _ages(snap),
         "changed": words,
+        # "Ages 14 to 25 (was 16 to 25)." rather than "What changed: ages".
+        "what_changed": what_changed,
+        "what_changed_text": textwrap.fill("What changed: " + " ".join(what_changed), WRAP)
+        if what_changed
+        else "",
         "paid": bool(snap.get("paid")),
+        # Matching shows an entry with no need to everyone who chose a need; the email
+        # says why, so it does not look like a mistake.
+        "needs_untagged": not snap.get("needs"),
         "adulthood": is_adulthood(snap),
         # What matching reads (publisher.subscriptions.matching.matches).
         "age_bands": list(snap.get("age_bands") or []),
@@ -80,6 +93,8 @@ def _item(group: str, latest: Change, fields: Sequence[str]) -> dict[str, Any]:
         "categories": list(snap.get("categories") or []),
         "localities": list(snap.get("localities") or []),
         "stale": bool(snap.get("stale")),
+        # "Follow this service" (issue 14), beside each item still in the Local Offer.
+        "follow_url": "" if group == REMOVED else follow_url(snap.get("source"), latest.entry_id),
     }
 
 
@@ -102,11 +117,23 @@ def collapse(changes: Iterable[Change]) -> list[dict[str, Any]]:
             if ChangeKind.ADDED in kinds:
                 continue  # came and went within the window: nothing to tell
             group = REMOVED
-        elif ChangeKind.ADDED in kinds or ChangeKind.REOPENED in kinds:
+        elif ChangeKind.ADDED in kinds:
+            group = NEW
+        elif (
+            ChangeKind.REOPENED in kinds
+            and ChangeKind.REMOVED in kinds[: kinds.index(ChangeKind.REOPENED)]
+        ):
+            # Gone and back within the window (a blip in the directory): families were
+            # told nothing of the removal, so the return is not news either; only real
+            # updates in between are.
+            if not any(c.kind is ChangeKind.UPDATED for c in history):
+                continue
+            group = CHANGED
+        elif ChangeKind.REOPENED in kinds:
             group = NEW
         else:
             group = CHANGED
-        fields = [f for c in history if c.kind is ChangeKind.UPDATED for f in c.changed_fields]
-        items.append(_item(group, latest, fields))
+        updates = [c for c in history if c.kind is ChangeKind.UPDATED]
+        items.append(_item(group, latest, updates))
     items.sort(key=lambda i: (GROUP_ORDER.index(i["group"]), str(i["name"]).lower(), i["key"]))
     return items

@@ -30,7 +30,13 @@ FOLDER = "email/edition"
 MANAGE = "@@LOP_MANAGE_URL@@"
 UNSUBSCRIBE = "@@LOP_UNSUBSCRIBE_URL@@"
 HOLES = (MANAGE, UNSUBSCRIBE)
+BULLETIN = "bulletin"  # written by the council (publisher.bulletins), always first
+DID_YOU_KNOW = "didyouknow"  # one existing service in monthly emails, always last
+YOU_SAID_WE_DID = "yswd"  # families' comments and the council's answers, if asked for
 HEADINGS = {
+    YOU_SAID_WE_DID: "You said, we did",
+    DID_YOU_KNOW: "Did you know?",
+    BULLETIN: "From the Local Offer team",
     "adulthood": "16-25: preparing for adulthood",
     NEW: "New services",
     CHANGED: "Services that have changed",
@@ -94,7 +100,13 @@ class EditionView:
         found = self.fragments.get(key)
         if found is None:
             t = _templates()
-            context = {"item": self.items[index], "adulthood": adulthood}
+            item = self.items[index]
+            context = {
+                "item": item,
+                "adulthood": adulthood,
+                # Parents' "Is this wrong? Tell us" (issue 9, publisher.web.report).
+                "report_url": f"{get_settings().public_base_url}/report/{item.get('change_id')}",
+            }
             # Safe: the output of our own autoescaping template.
             found = (t.item_text.render(context), Markup(t.item_html.render(context)))  # noqa: S704
             self.fragments[key] = found
@@ -141,10 +153,13 @@ def sections_for(
     """Sections in display order, at most ``limit`` items in all; and how many were left out.
     Each section's ``entries`` are (position in ``items``, item) pairs."""
     groups: dict[str, list[tuple[int, dict[str, Any]]]] = {
+        BULLETIN: [],
         "adulthood": [],
         NEW: [],
         CHANGED: [],
         REMOVED: [],
+        YOU_SAID_WE_DID: [],
+        DID_YOU_KNOW: [],
     }
     for position, item in enumerate(items):
         if adulthood_section and item.get("adulthood") and item["group"] != REMOVED:
@@ -153,7 +168,7 @@ def sections_for(
             groups[item["group"]].append((position, item))
     sections = []
     shown = 0
-    for kind in ("adulthood", NEW, CHANGED, REMOVED):
+    for kind in (BULLETIN, "adulthood", NEW, CHANGED, REMOVED, YOU_SAID_WE_DID, DID_YOU_KNOW):
         chosen = groups[kind][: max(0, limit - shown)]
         shown += len(chosen)
         if chosen:
@@ -166,7 +181,10 @@ def headline(items: list[dict[str, Any]]) -> str:
     new = sum(1 for i in items if i["group"] == NEW)
     changed = sum(1 for i in items if i["group"] == CHANGED)
     gone = sum(1 for i in items if i["group"] == REMOVED)
+    told = sum(1 for i in items if i["group"] == BULLETIN)
     parts = []
+    if told:
+        parts.append(f"{told} message{'s' if told != 1 else ''} from the Local Offer team")
     if new:
         parts.append(f"{new} new service{'s' if new != 1 else ''}")
     if changed:

@@ -12,8 +12,13 @@ connection in autocommit so that the mark is durable when the UPDATE returns:
 - killed after it: the row says "sent" and the message went (or, if the process died in
   the microseconds between commit and the final ".", the server dropped it: the one
   window left, where one person could miss one edition but nobody gets two);
+- the server's reply to the final "." lost (the connection dropped after the server
+  took the message): the row becomes "unknown", counted in ``editions list`` and never
+  sent again (at most once: one person may miss one edition, nobody gets two);
 - a claim the sweeper took back (a stalled worker) fails the fence: that worker aborts
-  the message instead of sending a duplicate.
+  the message instead of sending a duplicate. Claims are short leases
+  (``DELIVERY_LEASE_SECONDS``) renewed by a heartbeat while the batch is sent, so a dead
+  worker's rows are taken back within about a minute.
 """
 
 from __future__ import annotations
@@ -29,14 +34,16 @@ from typing import Any, TypeVar
 from sqlalchemy import Connection, func, select, update
 from sqlalchemy.orm import Session
 
+from publisher.config import EditionSettings, get_settings
 from publisher.db import UTCDateTime, get_engine, session_scope, utcnow
+from publisher.heartbeat import heartbeat
 from publisher.mail import (
     OutgoingMessage,
     PermanentSendError,
     RetryableSendError,
     Transport,
+    UnknownSendOutcome,
     get_transport,
-    mail_settings,
 )
 from publisher.models import (
     Delivery,
@@ -55,7 +62,6 @@ from publisher.newsletters.rendering import (
     edition_view,
     render_variant,
 )
-from publisher.newsletters.settings import EditionSettings, edition_settings
 from publisher.subscriptions import links
 
 SendBatch = Callable[[int, list[int]], None]
@@ -76,6 +82,7 @@ class BatchResult:
     failed: int = 0
     skipped: int = 0
     released: int = 0
+    unknown: int = 0
     ended: list[int] = field(default_factory=list)
     retry_error: str | None = None
 
@@ -239,25 +246,25 @@ def send_batch(
     settings: EditionSettings | None = None,
 ) -> BatchResult:
     """Send one batch of an edition; safe to run twice or concurrently."""
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     transport = transport or _transport()
     result = BatchResult()
     token = uuid.uuid4().hex
     engine = get_engine()
     # Autocommit: every statement here is one conditional UPDATE that stands on its own
-    # (claim, sent, skipped, failed, given back) and is committed when it returns, so the
-    # "sent" mark before each message is one round trip, not UPDATE + COMMIT.
-    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-        postgres = engine.dialect.name == "postgresql"
-        if postgres:
-            # A killed worker loses nothing it committed with this off; only a crash of
-            # the database server itself could lose the last few "sent" marks.
-            conn.exec_driver_sql("SET synchronous_commit TO off")
-        try:
-            _send_batch(conn, edition_id, subscriber_ids, token, transport, settings, result)
-        finally:
-            if postgres and not conn.invalidated:
-                conn.exec_driver_sql("RESET synchronous_commit")  # before the pool reuses it
+    # (claim, sent, skipped, failed, given back) and is committed, durably (the database
+    # server's own synchronous commit), when it returns: a "sent" mark is on disk before
+    # the message's final "." is written, so even a crash of the database server cannot
+    # make the sweeper send it again.
+    with (
+        engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn,
+        heartbeat(
+            functools.partial(_renew, token),
+            max(1.0, settings.lease_seconds / 3),
+            name=f"claim-{token[:8]}",
+        ),
+    ):
+        _send_batch(conn, edition_id, subscriber_ids, token, transport, settings, result)
     for subscriber_id in result.ended:
         _end_subscription(subscriber_id)
     return result
@@ -292,7 +299,7 @@ def _send_batch(
         ).all()
         if view is None or not rows:
             return
-        domain = mail_settings().message_id_domain
+        domain = get_settings().mail.message_id_domain
         sendable = [
             (row, (row.variant, row.format is EmailFormat.HTML))
             for row in rows
@@ -319,7 +326,7 @@ def _send_claimed(
     result: BatchResult,
 ) -> None:
     failures_in_a_row = 0
-    sender = mail_settings().mail_from
+    sender = get_settings().mail.mail_from
     prebuild = transport.name in {"smtp", "outbox"}
 
     def build(item: tuple[Any, RenderedVariant | None]) -> OutgoingMessage | ValueError | None:
@@ -414,6 +421,12 @@ def _send_one(
         transport.send(message, on_handover=handover)
     except LostClaim:
         return failures_in_a_row
+    except UnknownSendOutcome as exc:
+        # The message was written whole; the reply never came. It may have arrived:
+        # recorded as unknown and never sent again.
+        _set(conn, row.id, token, DeliveryStatus.UNKNOWN, exc.reason, any_status=True)
+        result.unknown += 1
+        return failures_in_a_row + 1
     except PermanentSendError as exc:
         _set(conn, row.id, token, DeliveryStatus.FAILED, exc.reason, any_status=True)
         result.failed += 1
@@ -472,6 +485,16 @@ def _release(conn: Connection, token: str) -> int:
     return int(done.rowcount or 0)
 
 
+def _renew(token: str) -> None:
+    """The heartbeat: this batch's claims are still being worked on."""
+    with get_engine().begin() as conn:
+        conn.execute(
+            update(Delivery)
+            .where(Delivery.claim_token == token, Delivery.status == DeliveryStatus.SENDING)
+            .values(claimed_at=utcnow())
+        )
+
+
 def _end_subscription(subscriber_id: int) -> None:
     from publisher.subscriptions.lifecycle import end_subscription
 
@@ -511,7 +534,7 @@ def dispatch(
     """Hand every pending delivery of an edition to ``send`` in batches, grouped by
     variant so that a worker renders few variants per batch. Returns the batch count.
     Call after the edition is committed (queue after commit)."""
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     ids = session.scalars(
         select(Delivery.subscriber_id)
         .where(Delivery.edition_id == edition_id, Delivery.status == DeliveryStatus.PENDING)
@@ -538,14 +561,53 @@ class SweepResult:
     released: int = 0
     requeued_editions: list[int] = field(default_factory=list)
     finished_editions: list[int] = field(default_factory=list)
+    resumed_builds: list[int] = field(default_factory=list)
+
+
+def _repair_builds(stale_before: Any, settings: EditionSettings) -> list[int]:
+    """Finish builds whose builder stopped: ``building`` with a stale heartbeat, or (left
+    by versions before chunked builds) ``sending`` with news, no recipients and not one
+    delivery written."""
+    from publisher.newsletters.building import resume_build
+
+    with session_scope() as session:
+        has_delivery = select(Delivery.id).where(Delivery.edition_id == Edition.id).exists()
+        half_built = session.scalars(
+            select(Edition.id).where(
+                Edition.status == EditionStatus.SENDING,
+                Edition.recipients == 0,
+                Edition.change_count > 0,
+                Edition.built_through.is_(None),
+                ~has_delivery,
+            )
+        ).all()
+        if half_built:
+            session.execute(
+                update(Edition)
+                .where(Edition.id.in_(half_built))
+                .values(status=EditionStatus.BUILDING, built_through=0, heartbeat_at=None)
+            )
+        stalled = session.scalars(
+            select(Edition.id).where(
+                Edition.status == EditionStatus.BUILDING,
+                (Edition.heartbeat_at.is_(None)) | (Edition.heartbeat_at < stale_before),
+            )
+        ).all()
+    resumed = []
+    for edition_id in stalled:
+        with session_scope() as session:
+            if resume_build(session, edition_id, settings=settings).edition_id is not None:
+                resumed.append(edition_id)
+    return resumed
 
 
 def sweep(send: SendBatch, settings: EditionSettings | None = None) -> SweepResult:
-    """Give back claims older than the lease, re-queue editions whose work was lost,
-    and mark editions done once every delivery is sent or failed."""
+    """Give back claims older than the lease, finish builds that were cut short, re-queue
+    editions whose work was lost, and mark editions done once no delivery is left to
+    send (sent, failed, skipped or unknown)."""
     import datetime as dt
 
-    settings = settings or edition_settings()
+    settings = settings or get_settings().editions
     now = utcnow()
     stale_before = now - dt.timedelta(seconds=settings.lease_seconds)
     out = SweepResult()
@@ -556,6 +618,7 @@ def sweep(send: SendBatch, settings: EditionSettings | None = None) -> SweepResu
             .values(status=DeliveryStatus.PENDING, claim_token=None, claimed_at=None)
         )
         out.released = int(getattr(done, "rowcount", 0) or 0)
+    out.resumed_builds = _repair_builds(stale_before, settings)
     with session_scope() as session:
         editions = session.scalars(
             select(Edition).where(Edition.status == EditionStatus.SENDING)

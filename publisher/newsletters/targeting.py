@@ -23,6 +23,21 @@ class ItemIndex:
         self.base_without_paid = self._bits(Preferences())
         self.base_with_paid = self._bits(Preferences(paid_opt_in=True))
         self._values: dict[tuple[str, str], int] = {}
+        # "You said, we did" items go to those who asked for them, whatever their topics.
+        self.you_said_we_did = 0
+        for i, item in enumerate(items):
+            if item.get("optin") == "you_said_we_did":
+                self.you_said_we_did |= 1 << i
+        # Items that never make an email on their own ("Did you know?", issue 14).
+        self.counted = 0
+        for i, item in enumerate(items):
+            if not item.get("extra"):
+                self.counted |= 1 << i
+        # Followed services (issue 14): bits by item key, never for stale items.
+        self._keys: dict[str, int] = {}
+        for i, item in enumerate(items):
+            if item.get("key") is not None and not item.get("stale"):
+                self._keys[str(item["key"])] = self._keys.get(str(item["key"]), 0) | 1 << i
 
     def _bits(self, prefs: Preferences) -> int:
         bits = 0
@@ -35,12 +50,22 @@ class ItemIndex:
         key = (dimension, value)
         found = self._values.get(key)
         if found is None:
-            found = self._bits(Preferences(paid_opt_in=True, **{dimension: frozenset({value})}))
+            one: dict[str, Any] = {dimension: frozenset({value})}
+            found = self._bits(Preferences(paid_opt_in=True, **one))
             self._values[key] = found
         return found
 
     def select(self, prefs: Preferences) -> int:
         """Bit set of the items ``prefs`` gets."""
+        followed = 0
+        for key in prefs.follows:
+            followed |= self._keys.get(key, 0)
+        if not prefs.topic_news:
+            return followed
+        asked = self.you_said_we_did if prefs.you_said_we_did else 0
+        return self._topic_bits(prefs) | followed | asked
+
+    def _topic_bits(self, prefs: Preferences) -> int:
         bits = self.base_with_paid if prefs.paid_opt_in else self.base_without_paid
         for dimension in DIMENSIONS:
             wanted = getattr(prefs, dimension)

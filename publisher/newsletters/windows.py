@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import datetime as dt
 
+from publisher.config import EditionSettings
 from publisher.models import Frequency
 from publisher.newsletters.frequencies import LONDON, frequency_rule
-from publisher.newsletters.settings import EditionSettings
 
 __all__ = ["LONDON", "describe", "latest_close", "previous_close"]
 

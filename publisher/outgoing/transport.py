@@ -25,6 +25,7 @@ from requests.utils import select_proxy
 from urllib3 import connection as u3connection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ConnectTimeoutError, NameResolutionError, NewConnectionError
+from urllib3.util.connection import create_connection
 
 from publisher.outgoing.addresses import Allowed, Refused, resolve
 from publisher.outgoing.deadline import deadline, register
@@ -79,7 +80,7 @@ def _checked_socket(
     error: OSError | None = None
     for address in addresses:
         try:
-            return u3connection.connection.create_connection(
+            return create_connection(
                 (address, conn.port),
                 conn.timeout,
                 source_address=conn.source_address,

@@ -40,6 +40,30 @@ def hashtags_of(account: SocialAccount) -> list[str]:
 
 
 DRAFTING_KEYS = ("hashtags", "group_max", "group_link")
+# ux (issue 13.5): which changes become drafts on an account, and whether they come one
+# post each or as a weekly round-up.
+DRAFT_KINDS: dict[str, str] = {
+    "added": "New services",
+    "closed": "Services that closed",
+    "reopened": "Services open again",
+    "updated": "Services with new details",
+}
+ROUNDUP_CHOICES: dict[str, str] = {
+    "": "A post for each change (or group of changes)",
+    "weekly": "One round-up post a week, on Friday morning",
+}
+
+
+def draft_kinds_of(account: SocialAccount) -> list[str]:
+    chosen = (account.settings or {}).get("draft_kinds")
+    if not isinstance(chosen, list):
+        return list(DRAFT_KINDS)
+    return [k for k in DRAFT_KINDS if k in chosen]
+
+
+def roundup_of(account: SocialAccount) -> str:
+    value = (account.settings or {}).get("roundup", "")
+    return value if value in ROUNDUP_CHOICES else ""
 
 
 def drafting_form(account: SocialAccount) -> dict[str, str]:
@@ -49,6 +73,18 @@ def drafting_form(account: SocialAccount) -> dict[str, str]:
         "hashtags": " ".join(f"#{t}" for t in hashtags_of(account)),
         "group_max": str(settings.get("group_max", 1)),
         "group_link": str(settings.get("group_link") or ""),
+        # Issue 14: spotlight drafts a week (0: off); see publisher.social.spotlights.
+        "spotlights_per_week": str(settings.get("spotlights_per_week", 0)),
+    }
+
+
+def drafting_choices(account: SocialAccount) -> dict[str, Any]:
+    """The account's draft kinds and round-up choice, as the console's form shows them."""
+    return {
+        "draft_kinds": draft_kinds_of(account),
+        "roundup": roundup_of(account),
+        "kind_labels": DRAFT_KINDS,
+        "roundup_labels": ROUNDUP_CHOICES,
     }
 
 
@@ -87,10 +123,26 @@ def with_drafting_choices(account: SocialAccount, form: Mapping[str, str]) -> di
                 "The link for posts about several services must be a full web address "
                 "starting with https://."
             )
+    try:
+        spotlights = int(form.get("spotlights_per_week", shown["spotlights_per_week"]).strip() or 0)
+    except ValueError:
+        spotlights = -1
+    if not 0 <= spotlights <= 14:
+        raise SocialError("Spotlights a week must be a whole number from 0 (off) to 14.")
     settings = {k: v for k, v in (account.settings or {}).items() if k != "group_link"}
-    settings.update(hashtags=tags, group_max=size)
+    settings.update(hashtags=tags, group_max=size, spotlights_per_week=spotlights)
     if link:
         settings["group_link"] = link
+    # The tick boxes say they were on the page, so that none ticked means none.
+    if form.get("draft_kinds_shown"):
+        getlist = getattr(form, "getlist", None)
+        chosen = list(getlist("draft_kinds")) if getlist else []
+        settings["draft_kinds"] = [k for k in DRAFT_KINDS if k in chosen]
+    if "roundup" in form:
+        roundup = form.get("roundup", "")
+        if roundup not in ROUNDUP_CHOICES:
+            raise SocialError("Choose how often posts are drafted from the list.")
+        settings["roundup"] = roundup
     return settings
 
 

@@ -21,12 +21,14 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from publisher.changes import CLOSED_STATUSES, changed_words
+from publisher.change_words import post_sentence
+from publisher.changes import changed_words
 from publisher.db import session_scope, utcnow
 from publisher.models.changes import Change, ChangeKind
 from publisher.models.social import Platform, Post, PostChange, PostState, SocialAccount
 from publisher.social import rules
-from publisher.social.accounts import hashtags_of
+from publisher.social.accounts import draft_kinds_of, hashtags_of, roundup_of
+from publisher.social.kinds import post_kind
 from publisher.social.platforms import describe
 from publisher.social.withdrawal import withdraw_for_gone_entries
 
@@ -47,23 +49,6 @@ def _env() -> jinja2.Environment:
     )
     env.filters["add_hash"] = lambda tag: f"#{tag}"
     return env
-
-
-def post_kind(change: Change) -> str | None:
-    """What a change would announce, or None when it is not news."""
-    snap = change.snapshot or {}
-    if change.kind is ChangeKind.BECAME_STALE or snap.get("stale"):
-        return None
-    if change.kind is ChangeKind.ADDED:
-        return "added"
-    if change.kind is ChangeKind.REOPENED:
-        return "reopened"
-    if change.kind is ChangeKind.REMOVED:
-        return "closed"
-    if change.kind is ChangeKind.UPDATED and change.notable:
-        status = (change.details or {}).get("status", {}).get("new")
-        return "closed" if status in CLOSED_STATUSES else "updated"
-    return None
 
 
 def _ages(snap: dict[str, Any]) -> str | None:
@@ -107,6 +92,13 @@ def render(account: SocialAccount, kind: str, changes: Sequence[Change], link: s
                 "organisation": snap.get("organisation"),
                 "ages": _ages(snap),
                 "changed": _changed_words(change),
+                # The most important change in one sentence, named.
+                "sentence": post_sentence(
+                    str(snap.get("name") or change.name),
+                    list(change.changed_fields or []),
+                    change.details or {},
+                    snap,
+                ),
             }
         )
     summary = " ".join(((changes[0].snapshot or {}).get("summary") or "").split())
@@ -143,10 +135,14 @@ def _publishable(session: Session, change_ids: Iterable[int]) -> list[tuple[Chan
     if not ids:
         return []
     changes = session.scalars(select(Change).where(Change.id.in_(ids)).order_by(Change.id))
+    from publisher.reviews.holds import as_checked, held_entry_pks, promotes, trusted_entry_pks
+
+    # Issue 9: held (the provider says closed) and trusted (confirmed by the provider).
+    held, trusted = held_entry_pks(session), trusted_entry_pks(session)
     out = []
     for change in changes:
-        kind = post_kind(change)
-        if kind is not None:
+        kind = post_kind(as_checked(change, trusted))
+        if kind is not None and not (change.entry_pk in held and promotes(change.kind)):
             out.append((change, kind))
     return out
 
@@ -239,10 +235,15 @@ def draft_for_changes(session: Session, change_ids: Iterable[int]) -> list[int]:
             )
         )
         # A newly added account starts from its own start, not with a backlog of old news.
+        if roundup_of(account):
+            continue  # its changes go into the weekly round-up (publisher.social.roundup)
+        wanted = set(draft_kinds_of(account))
         mine = [
             (c, k)
             for c, k in todo
-            if c.id not in done and (c.occurred_at is None or c.occurred_at >= account.created_at)
+            if c.id not in done
+            and k in wanted
+            and (c.occurred_at is None or c.occurred_at >= account.created_at)
         ]
         for kind, changes in _groups(account, mine):
             post = _draft_one(session, account, kind, changes)
@@ -289,10 +290,14 @@ def changes_without_drafts(session: Session, since: dt.datetime | None = None) -
 
 
 def sweep() -> list[int]:
-    """Beat's catch-up: draft what the hook missed, and withdraw posts whose entries went."""
+    """Beat's catch-up: draft what the hook missed, and withdraw posts whose entries went;
+    and the weekly round-ups that are due."""
+    from publisher.social.roundup import draft_roundups
+
     with session_scope() as session:
         ids = changes_without_drafts(session)
         made = draft_for_changes(session, ids)
+        made += draft_roundups(session)
         return made
 
 

@@ -3,7 +3,8 @@
 1. ``claim``: take due posts (approved or scheduled, ``publish_at`` passed, no live claim)
    for this worker: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL, a conditional
    ``UPDATE ... WHERE`` on SQLite (one row at a time; rowcount 1 means it is ours). A claim
-   is a lease (``claimed_until``), so a post whose worker died is taken again later.
+   is a short lease (``claimed_until``) renewed while the post is published, so a post
+   whose worker died is taken again within about a minute.
 2. ``begin``: record intent and commit before calling out: the attempt count, the
    time, and the key the platform lets us choose in advance, if any (Bluesky's record
    key: ``Description.new_key``). A post that already had an intent may have gone
@@ -17,6 +18,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import uuid
 from dataclasses import dataclass
@@ -27,17 +29,24 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from publisher.audit import record
 from publisher.db import session_scope, utcnow
+from publisher.heartbeat import heartbeat
 from publisher.models.social import Platform, Post, PostState, SocialAccount
 from publisher.social.accounts import credentials
 from publisher.social.adapters import Outgoing, Permanent, Published, Retryable, adapter_for
+from publisher.social.adapters.base import PublishError
 from publisher.social.errors import SocialError
+from publisher.social.failures import tell_approvers
 from publisher.social.platforms import describe
 from publisher.social.queue import check_post, post_view
+from publisher.social.uploads import stored_image
 from publisher.social.withdrawal import withdraw_for_gone_entries
 
 log = logging.getLogger(__name__)
 
-LEASE = dt.timedelta(minutes=10)
+# Short, and renewed every few seconds while a post is being published (a heartbeat),
+# so a post held by a worker that died is taken again within about a minute.
+LEASE = dt.timedelta(seconds=30)
+HEARTBEAT_SECONDS = 10.0
 MAX_ATTEMPTS = 6
 BACKOFF_BASE = 60.0
 BACKOFF_CAP = 3600.0
@@ -123,11 +132,13 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         _fail(session, post, str(exc))
         session.commit()
         return None
+    uploaded = stored_image(session, post.image_url)
     new_key = describe(post.account.platform).new_key
     if new_key is not None and not post.platform_rkey:
         post.platform_rkey = new_key()
     post.publish_started_at = post.publish_started_at or now
     post.attempts += 1
+    post.claimed_until = now + LEASE  # the clock starts again for this post
     outgoing = Outgoing(
         post_id=post.id,
         platform=post.account.platform.value,
@@ -146,12 +157,16 @@ def begin(session: Session, item: Claim, now: dt.datetime | None = None) -> Outg
         attempt_at=now,
         settings=dict(post.account.settings or {}),
         credentials=secrets,
+        image_data=uploaded.data if uploaded is not None else None,
+        image_type=uploaded.mime_type if uploaded is not None else None,
     )
     session.commit()
     return outgoing
 
 
 def _fail(session: Session, post: Post, message: str) -> None:
+    # Read after the commit by publish_claimed, which tells the approvers.
+    session.info.setdefault("failed_posts", []).append(post.id)
     before = post_view(post)
     post.state, post.last_error = PostState.FAILED, message
     post.claimed_until, post.claim_token = None, None
@@ -172,7 +187,7 @@ def backoff(attempts: int, retry_after: float | None) -> float:
     wait = min(BACKOFF_BASE * 2 ** max(attempts - 1, 0), BACKOFF_CAP)
     if retry_after is not None:
         wait = max(wait, min(retry_after, RETRY_AFTER_CAP))
-    return wait
+    return float(wait)
 
 
 def finish(
@@ -180,8 +195,14 @@ def finish(
     item: Claim,
     outcome: Published | Exception,
     now: dt.datetime | None = None,
+    *,
+    first_intent: bool = False,
 ) -> str:
-    """Record what happened. Returns "published", "retry", "failed" or "lost-claim"."""
+    """Record what happened. Returns "published", "retry", "failed" or "lost-claim".
+
+    ``first_intent``: no earlier attempt may have reached the platform. If this one
+    certainly did not either (``nothing_sent``), the intent is cleared again, so that
+    later steps (a withdrawal, the next attempt) know nothing is out there."""
     now = now or utcnow()
     post = session.get(Post, item.post_id, populate_existing=True)
     if post is None:
@@ -212,12 +233,23 @@ def finish(
         return "published"
     if post.claim_token != item.token or post.state not in DUE_STATES:
         return "lost-claim"
+    if first_intent and isinstance(outcome, PublishError) and outcome.nothing_sent:
+        post.publish_started_at = None
+    platform = describe(post.account.platform).label
     if isinstance(outcome, Retryable) and post.attempts < MAX_ATTEMPTS:
         wait = backoff(post.attempts, outcome.retry_after)
         post.last_error = f"{outcome} Trying again after {int(wait)} seconds."
         post.claimed_until, post.claim_token = now + dt.timedelta(seconds=wait), None
         post.updated_at = now
         session.commit()
+        log.warning(
+            "post %s to %s failed (attempt %s), trying again in %ss: %s",
+            post.id,
+            platform,
+            post.attempts,
+            int(wait),
+            outcome,
+        )
         return "retry"
     if isinstance(outcome, Retryable):
         message = f"Gave up after {post.attempts} attempts. Last error: {outcome}"
@@ -227,17 +259,34 @@ def finish(
         message = f"Unexpected error: {outcome.__class__.__name__}: {outcome}"
     _fail(session, post, message)
     session.commit()
+    log.warning("post %s to %s failed for good: %s", post.id, platform, message)
     return "failed"
+
+
+def _renew(item: Claim) -> None:
+    with session_scope() as session:
+        session.execute(
+            update(Post)
+            .where(Post.id == item.post_id, Post.claim_token == item.token)
+            .values(claimed_until=utcnow() + LEASE)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def publish_claimed(item: Claim, now: dt.datetime | None = None) -> str:
     with session_scope() as session:
         outgoing = begin(session, item, now)
-        if outgoing is None:
-            return "skipped"
+        failed_before_sending = item.post_id in session.info.get("failed_posts", ())
+    if outgoing is None:
+        if failed_before_sending:
+            tell_approvers(item.post_id)
+        return "skipped"
     outcome: Published | Exception
     try:
-        outcome = adapter_for(Platform(outgoing.platform)).publish(outgoing)
+        with heartbeat(
+            functools.partial(_renew, item), HEARTBEAT_SECONDS, name=f"post-{item.post_id}"
+        ):
+            outcome = adapter_for(Platform(outgoing.platform)).publish(outgoing)
     except (Retryable, Permanent) as exc:
         outcome = exc
     except Exception as exc:  # a bug or an unclassified library error
@@ -245,7 +294,12 @@ def publish_claimed(item: Claim, now: dt.datetime | None = None) -> str:
         # Unclassified: treat as retryable (with backoff); adapters check before re-sending.
         outcome = Retryable(f"Unexpected error: {exc.__class__.__name__}: {exc}")
     with session_scope() as session:
-        return finish(session, item, outcome, now)
+        result = finish(
+            session, item, outcome, now, first_intent=outgoing.intent_at == outgoing.attempt_at
+        )
+    if result == "failed":
+        tell_approvers(item.post_id)
+    return result
 
 
 def publish_due(now: dt.datetime | None = None, limit: int = 20) -> dict[str, int]:

@@ -30,7 +30,7 @@ from publisher.models.social import Post, PostChange, PostState
 from publisher.models.users import Role, User
 from publisher.social import rules
 from publisher.social.errors import NotAllowed, PostInvalid, SocialError, WrongState
-from publisher.social.platforms import descriptions
+from publisher.social.platforms import describe, descriptions
 from publisher.social.slots import in_quiet_hours, next_free_slot, quiet_hours_text
 
 TWO_PERSON_SETTING = "social.two_person_rule"
@@ -104,20 +104,34 @@ def two_person_rule_on(session: Session) -> bool:
     return bool(row.value) if row is not None else False
 
 
+def lineage(session: Session, post: Post) -> list[Post]:
+    """The post and every post it was redrafted from, newest first."""
+    chain = [post]
+    seen = {post.id}
+    while chain[-1].redrafted_from_id is not None:
+        parent = session.get(Post, chain[-1].redrafted_from_id)
+        if parent is None or parent.id in seen:
+            break
+        chain.append(parent)
+        seen.add(parent.id)
+    return chain
+
+
 def editors_of(session: Session, post: Post) -> set[int]:
-    """Everyone who ever edited the post (from the audit log), not just the last editor."""
+    """Everyone who ever edited the post or any post it was redrafted from (from the
+    audit log), not just the last editor: a redraft carries its words' history."""
+    chain = lineage(session, post)
     ids = set(
         session.scalars(
             select(AuditEvent.actor_id).where(
                 AuditEvent.object_type == "social_post",
-                AuditEvent.object_id == str(post.id),
+                AuditEvent.object_id.in_([str(p.id) for p in chain]),
                 AuditEvent.action == "social_post.edit",
                 AuditEvent.actor_id.is_not(None),
             )
         )
     )
-    if post.edited_by_id is not None:
-        ids.add(post.edited_by_id)
+    ids.update(p.edited_by_id for p in chain if p.edited_by_id is not None)
     return {i for i in ids if i is not None}
 
 
@@ -300,6 +314,8 @@ def retry(session: Session, actor: User | None, post: Post) -> Post:
     post.state = PostState.APPROVED
     post.publish_at = utcnow()
     post.attempts = 0
+    # The old error stays in the audit log; the queue shows only this new try's.
+    post.last_error = None
     post.claimed_until, post.claim_token = None, None
     _touch(post)
     session.flush()
@@ -316,12 +332,19 @@ def withdraw(
         actor = _allow(actor, APPROVERS, "withdraw posts")
     _state(post, (*PENDING, PostState.FAILED), "withdraw")
     reason = (reason or "").strip() or "Withdrawn."
+    platform = describe(post.account.platform).label
     if post.publish_started_at is not None:
-        # An attempt was made and its outcome is unknown (a timeout, say).
+        # An attempt was made and its answer was lost (a time-out, say): say so plainly.
         reason += (
-            " Note: a publishing attempt was made and may have reached "
-            f"{post.account.name}; check the account and delete the post there if it is up."
+            f" Note: we tried to post it and did not hear back from {platform}, so it may "
+            f"be on {post.account.name}. Check the account and delete the post there if "
+            "it is up."
         )
+    elif post.attempts:
+        # Every try failed before anything reached the platform (publishing.finish
+        # clears the intent when an adapter is sure of that).
+        error = (post.last_error or "no reason was given").split(" Trying again after")[0]
+        reason += f" Nothing was posted on {platform}: {error}"
     before = post_view(post)
     post.state, post.withdrawn_reason = PostState.WITHDRAWN, reason[:MAX_REASON]
     post.claimed_until, post.claim_token = None, None
@@ -347,6 +370,7 @@ def redraft(session: Session, actor: User | None, post: Post) -> Post:
     actor = _allow(actor, EDITORS, "redraft posts")
     _state(post, (PostState.REJECTED, PostState.WITHDRAWN), "redraft")
     copy = Post(
+        redrafted_from_id=post.id,
         account_id=post.account_id,
         state=PostState.DRAFT,
         kind=post.kind,

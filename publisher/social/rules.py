@@ -33,11 +33,13 @@ def urls(text: str) -> list[str]:
 def without_urls(text: str) -> str:
     """The text with each URL blanked out (same length), so a "#fragment" in a link is not
     taken for a hashtag."""
-    return URL_RE.sub(lambda m: " " * len(m.group(0)), text)
+    blanked: str = URL_RE.sub(lambda m: " " * len(m.group(0)), text)
+    return blanked
 
 
 def hashtags(text: str) -> list[str]:
-    return HASHTAG_RE.findall(without_urls(text))
+    found: list[str] = HASHTAG_RE.findall(without_urls(text))
+    return found
 
 
 def length(platform: Platform, text: str) -> int:

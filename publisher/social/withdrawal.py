@@ -7,7 +7,7 @@ event is caught by the next sweep, and it runs again just before publishing.
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from publisher.models.entries import Entry
@@ -29,6 +29,9 @@ def gone_reason(entry: Entry) -> str:
 
 def withdraw_for_gone_entries(session: Session, post_ids: list[int] | None = None) -> list[int]:
     """Withdraw pending posts (not closure notices) whose entries are removed or stale."""
+    from publisher.reviews.holds import trusted_entry_pks
+
+    trusted = trusted_entry_pks(session)  # issue 9, TRUST_PROVIDER_CONFIRMATIONS
     query = (
         select(Post, Entry)
         .join(PostChange, PostChange.post_id == Post.id)
@@ -36,7 +39,11 @@ def withdraw_for_gone_entries(session: Session, post_ids: list[int] | None = Non
         .where(
             Post.state.in_([*PENDING, PostState.FAILED]),
             Post.kind != "closed",
-            or_(Entry.present.is_(False), Entry.stale.is_(True)),
+            or_(
+                Entry.present.is_(False),
+                # Stale, unless its provider confirmed it and the council trusts that.
+                and_(Entry.stale.is_(True), Entry.id.not_in(sorted(trusted) or [-1])),
+            ),
         )
         .order_by(Post.id)
     )
@@ -48,4 +55,8 @@ def withdraw_for_gone_entries(session: Session, post_ids: list[int] | None = Non
             continue
         withdraw(session, None, post, gone_reason(entry), system=True)
         done.append(post.id)
+    # Spotlights (issue 14) name their entry in entry_refs, not through a change.
+    from publisher.social.spotlights import withdraw_gone_spotlights
+
+    done.extend(withdraw_gone_spotlights(session, post_ids))
     return done

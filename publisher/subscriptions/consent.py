@@ -19,10 +19,15 @@ WORDINGS: dict[str, str] = {
         "and delete them 28 days after you stop."
     ),
 }
-PAID_WORDING = (
-    "Also send me news about services you have to pay for, or that are run by other "
-    "organisations (not the council)."
+# Only paid services need this opt-in (PECR direct marketing): free services run by
+# charities or other providers always reach everyone whose choices they match. Each
+# consent record keeps the wording it was shown, so changing it here is safe.
+PAID_HINT = (
+    "We always tell you about free services, whoever runs them: the council, the NHS, "
+    "charities or local groups. Some services charge a fee. Tick the box if you want to "
+    "hear about those too."
 )
+PAID_WORDING = "Yes, also tell me about services that cost money."
 CURRENT_VERSION = "2026-11-web-1"
 IMPORT_VERSION = "csv-import-1"
 

@@ -32,6 +32,7 @@ from publisher.models import (
 )
 from publisher.subscriptions import consent, tokens
 from publisher.subscriptions.addresses import email_sha256, normalise_email
+from publisher.subscriptions.follow_list import add_follow
 from publisher.subscriptions.preferences import Choice
 
 ERASE_AFTER = dt.timedelta(days=28)
@@ -41,6 +42,7 @@ PENDING_EXPIRES_AFTER = tokens.CONFIRM_MAX_AGE
 class NoticeKind(enum.Enum):
     CONFIRM = "confirm"  # please confirm your subscription
     MANAGE_LINK = "manage_link"  # a link to manage your choices (asked for, or already subscribed)
+    WELCOME = "welcome"  # you are signed up: your choices, and how to change them or stop
 
 
 @dataclass(frozen=True)
@@ -93,7 +95,7 @@ def _consent(
     if wording is None:
         # The separate opt-in is part of what they were shown, ticked or not.
         box = "[ticked]" if choice.paid_opt_in else "[not ticked]"
-        text = f"{text}\n{box} {consent.PAID_WORDING}"
+        text = f"{text}\n{consent.PAID_HINT}\n{box} {consent.PAID_WORDING}"
     record = ConsentRecord(
         wording_version=wording_version,
         wording=text,
@@ -162,6 +164,12 @@ def confirm(session: Session, token: str, *, now: dt.datetime | None = None) -> 
         return ConfirmResult.STALE
     if record.confirmed_at is not None:
         return ConfirmResult.ALREADY
+    follow = (record.preferences or {}).get("follow")
+    if follow and subscriber.status is SubscriberStatus.ACTIVE and subscriber.email:
+        # "Follow this service" from someone already subscribed (issue 14): add it now.
+        add_follow(subscriber, str(follow))
+        record.confirmed_at = now
+        return ConfirmResult.CONFIRMED
     if subscriber.status is not SubscriberStatus.PENDING or subscriber.email is None:
         return ConfirmResult.STALE
     latest = max(subscriber.consents, key=lambda c: c.id)
@@ -256,6 +264,8 @@ def erase(
     subscriber.categories = []
     subscriber.localities = []
     subscriber.paid_opt_in = False
+    subscriber.you_said_we_did = False
+    subscriber.follows = []
     subscriber.erased_at = now
     # Any link still out there stops working.
     subscriber.token_version += 1
@@ -277,6 +287,8 @@ def export_data(subscriber: Subscriber) -> dict[str, Any]:
         "ended_at": iso(subscriber.ended_at),
         "end_reason": subscriber.end_reason.value if subscriber.end_reason else None,
         "preferences": Choice.of(subscriber).as_json(),
+        "follows": list(subscriber.follows or []),
+        "topic_news": subscriber.topic_news is not False,
         "consents": [
             {
                 "wording_version": c.wording_version,

@@ -51,6 +51,11 @@ class Preferences:
     categories: frozenset[str] = frozenset()
     localities: frozenset[str] = frozenset()
     paid_opt_in: bool = False
+    # "Follow this service" (issue 14): item keys of single services this person follows,
+    # and whether they also want topic news (False: only what they follow).
+    follows: frozenset[str] = frozenset()
+    topic_news: bool = True
+    you_said_we_did: bool = False
 
     @classmethod
     def of(cls, prefs: PreferenceLike) -> Preferences:
@@ -60,6 +65,10 @@ class Preferences:
             categories=frozenset(prefs.categories or ()),
             localities=frozenset(prefs.localities or ()),
             paid_opt_in=bool(prefs.paid_opt_in),
+            follows=frozenset(getattr(prefs, "follows", None) or ()),
+            # None on a row not yet stored: the column's default (True) applies.
+            topic_news=getattr(prefs, "topic_news", True) is not False,
+            you_said_we_did=bool(getattr(prefs, "you_said_we_did", False)),
         )
 
 
@@ -77,6 +86,14 @@ def matches(prefs: PreferenceLike, snapshot: Mapping[str, Any]) -> bool:
     """True when a change whose snapshot is ``snapshot`` belongs in this subscriber's email."""
     if snapshot.get("stale"):
         return False
+    key = snapshot.get("key")
+    if key is not None and key in (getattr(prefs, "follows", None) or ()):
+        return True  # asked for by name: every change to it, paid or not
+    if getattr(prefs, "topic_news", True) is False:
+        return False
+    if snapshot.get("optin") == "you_said_we_did":
+        # Issue 14: only for those who asked for "You said, we did" answers.
+        return bool(getattr(prefs, "you_said_we_did", False))
     if snapshot.get("paid") and not prefs.paid_opt_in:
         return False
     for dimension in DIMENSIONS:

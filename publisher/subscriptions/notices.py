@@ -1,5 +1,6 @@
-"""The two emails this area sends: "confirm your subscription" and "your link to manage
-your emails". Rendered from templates/email/<name>/{subject.txt,body.txt,body.html}."""
+"""The emails this area sends: "confirm your subscription", "you are signed up" (the
+welcome, with the choices read back) and "your link to manage your emails". Rendered
+from templates/email/<name>/{subject.txt,body.txt,body.html}."""
 
 from __future__ import annotations
 
@@ -15,6 +16,8 @@ from publisher.mail import OutgoingMessage, get_transport
 from publisher.models import ConsentRecord, Subscriber, SubscriberStatus
 from publisher.subscriptions import links
 from publisher.subscriptions.lifecycle import Notice, NoticeKind
+from publisher.subscriptions.preferences import Choice
+from publisher.subscriptions.readback import choice_summary
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
 
@@ -58,10 +61,15 @@ def compose(session: Session, notice: Notice) -> Rendered | None:
         return None
     if notice.kind is NoticeKind.CONFIRM:
         record = session.get(ConsentRecord, notice.consent_id) if notice.consent_id else None
+        # A follow from someone already subscribed is confirmed like a new sign-up.
+        follow = record is not None and bool((record.preferences or {}).get("follow"))
         if (
             record is None
             or record.confirmed_at is not None
-            or subscriber.status is not SubscriberStatus.PENDING
+            or not (
+                subscriber.status is SubscriberStatus.PENDING
+                or (follow and subscriber.status is SubscriberStatus.ACTIVE)
+            )
         ):
             return None
         return render(
@@ -72,6 +80,14 @@ def compose(session: Session, notice: Notice) -> Rendered | None:
         )
     if subscriber.status is not SubscriberStatus.ACTIVE:
         return None
+    if notice.kind is NoticeKind.WELCOME:
+        return render(
+            "welcome",
+            subscriber.email,
+            choices=choice_summary(Choice.of(subscriber)),
+            manage_url=links.manage_url(subscriber),
+            unsubscribe_url=links.unsubscribe_url(subscriber),
+        )
     return render(
         "manage_link",
         subscriber.email,
@@ -106,17 +122,3 @@ def send_now(notice: Notice) -> bool:
         return False
     deliver(rendered)
     return True
-
-
-def dispatch(notice: Notice, *, inline: bool) -> None:
-    """Send after the request's transaction committed: here and now (``inline``, the
-    tests and small setups) or through the worker queue."""
-    if inline:
-        send_now(notice)
-        return
-    from publisher.celery import app
-
-    app.send_task(
-        "publisher.subscriptions.send_notice",
-        args=[notice.kind.value, notice.subscriber_id, notice.consent_id, notice.reason],
-    )

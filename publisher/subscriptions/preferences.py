@@ -45,6 +45,9 @@ class Choice:
     frequency: Frequency = Frequency.WEEKLY
     format: EmailFormat = EmailFormat.HTML
     paid_opt_in: bool = False
+    # Issue 14: "You said, we did" answers in their editions (as_json names it only when
+    # chosen, so records made before it look as they did).
+    you_said_we_did: bool = False
 
     def apply_to(self, subscriber: Subscriber) -> None:
         subscriber.age_bands = list(self.age_bands)
@@ -54,6 +57,7 @@ class Choice:
         subscriber.frequency = self.frequency
         subscriber.format = self.format
         subscriber.paid_opt_in = self.paid_opt_in
+        subscriber.you_said_we_did = self.you_said_we_did
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -64,7 +68,7 @@ class Choice:
             "frequency": self.frequency.value,
             "format": self.format.value,
             "paid_opt_in": self.paid_opt_in,
-        }
+        } | ({"you_said_we_did": True} if self.you_said_we_did else {})
 
     @classmethod
     def of(cls, subscriber: Subscriber) -> Choice:
@@ -76,6 +80,7 @@ class Choice:
             frequency=subscriber.frequency,
             format=subscriber.format,
             paid_opt_in=bool(subscriber.paid_opt_in),
+            you_said_we_did=bool(subscriber.you_said_we_did),
         )
 
 
@@ -158,7 +163,8 @@ def parse_choice(data: dict[str, Any]) -> Choice:
 
     if errors:
         raise PreferenceErrors(errors)
-    return Choice(frequency=frequency, format=fmt, paid_opt_in=paid, **lists)
+    heard = bool(_flag(data.get("you_said_we_did")))
+    return Choice(frequency=frequency, format=fmt, paid_opt_in=paid, you_said_we_did=heard, **lists)
 
 
 def split_values(cell: str | None) -> list[str]:

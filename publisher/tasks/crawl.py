@@ -49,7 +49,13 @@ def crawl_source(name: str) -> str:
     except ingest.UnknownSource:
         log.warning("crawl of %s skipped: no such source", name)
         return "unknown"
-    log.info(summary.line())
+    # Failures at WARNING; a crawl that found nothing new stays out of INFO (issue 13.4).
+    if summary.status != "complete":
+        log.warning(summary.line())
+    elif summary.rows_written or summary.baseline:
+        log.info(summary.line())
+    else:
+        log.debug(summary.line())
     return summary.status
 
 

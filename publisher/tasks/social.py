@@ -3,7 +3,7 @@ delivered twice does nothing the second time, and beat catches up on lost ones."
 
 from __future__ import annotations
 
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from publisher.celery import app
 from publisher.social import drafting, publishing
@@ -31,8 +31,26 @@ def sweep() -> int:
     return len(drafting.sweep())
 
 
-@app.task(name="publisher.social.publish_due")
+@app.task(
+    name="publisher.social.publish_due",
+    autoretry_for=(OperationalError, InterfaceError),
+    retry_backoff=2,
+    retry_backoff_max=30,
+    retry_jitter=True,
+    max_retries=5,
+)
 def publish_due() -> dict[str, int]:
-    """Beat, every minute: publish due posts. Failures are recorded on each post (with its
-    own backoff), so the task itself never retries: the next minute's run picks up."""
+    """Beat, every 20 s: publish due posts. A platform's failures are recorded on each
+    post (with its own backoff); only a database error retries the task (with backoff),
+    and the next run picks up in any case."""
     return publishing.publish_due()
+
+
+@app.task(name="publisher.social.draft_spotlights", ignore_result=True)
+def draft_spotlights() -> int:
+    """Beat, hourly (issue 14): spotlight drafts for accounts with nothing queued."""
+    from publisher.db import session_scope
+    from publisher.social.spotlights import draft_spotlights as draft
+
+    with session_scope() as session:
+        return len(draft(session))

@@ -35,6 +35,15 @@ def send_notice(
         return False
 
 
+def dispatch(notice: Notice, *, inline: bool) -> None:
+    """Send after the request's transaction committed: here and now (``inline``, the
+    tests and small setups) or through the worker queue."""
+    if inline:
+        notices.send_now(notice)
+        return
+    send_notice.delay(notice.kind.value, notice.subscriber_id, notice.consent_id, notice.reason)
+
+
 @app.task(name="publisher.subscriptions.apply_retention")
 def apply_retention() -> dict[str, int]:
     """Daily: delete expired unconfirmed requests, erase addresses ended 28+ days ago."""

@@ -10,23 +10,34 @@ import hmac
 from typing import Any
 
 from flask import Blueprint, abort, jsonify, render_template, request
-from sqlalchemy import select
+from sqlalchemy import exists, select
 
 from publisher.db import session_scope
-from publisher.models import Edition
+from publisher.models import Delivery, DeliveryStatus, Edition
 from publisher.newsletters.frequencies import frequency_rule
 from publisher.newsletters.rendering import headline, sections_for
 from publisher.newsletters.windows import describe
-from publisher.web import csrf
+from publisher.web.extensions import csrf_exempt
 
 bp = Blueprint("newsletters", __name__)
+
+
+def _reached_someone() -> Any:
+    return exists().where(
+        (Delivery.edition_id == Edition.id) & (Delivery.status == DeliveryStatus.SENT)
+    )
 
 
 @bp.get("/newsletters")
 def archive() -> Any:
     with session_scope() as session:
+        # Only editions that reached someone: an edition nobody received (no matching
+        # subscriber, or every send failed) is not news that went out.
         editions = session.scalars(
-            select(Edition).order_by(Edition.window_end.desc(), Edition.id.desc()).limit(200)
+            select(Edition)
+            .where(_reached_someone())
+            .order_by(Edition.window_end.desc(), Edition.id.desc())
+            .limit(200)
         ).all()
         rows = [
             {
@@ -44,7 +55,9 @@ def archive() -> Any:
 @bp.get("/newsletters/<int:edition_id>")
 def edition(edition_id: int) -> Any:
     with session_scope() as session:
-        found = session.get(Edition, edition_id)
+        found = session.scalars(
+            select(Edition).where(Edition.id == edition_id, _reached_someone())
+        ).first()
         if found is None or not found.items:
             abort(404)
         sections, _ = sections_for(found.items, True, len(found.items))
@@ -59,14 +72,14 @@ def edition(edition_id: int) -> Any:
 
 
 @bp.post("/newsletters/notify/callback")
-@csrf.exempt  # a machine-to-machine JSON endpoint, authenticated by its bearer token
+@csrf_exempt  # a machine-to-machine JSON endpoint, authenticated by its bearer token
 def notify_callback() -> Any:
     """Notify calls this with each email's final status; a permanent failure ends the
     subscription, like an SMTP 5xx for the recipient does."""
-    from publisher.mail import mail_settings
+    from publisher.config import get_settings
     from publisher.newsletters.sending import record_permanent_failure
 
-    expected = mail_settings().notify_callback_token
+    expected = get_settings().mail.notify_callback_token
     given = request.headers.get("Authorization", "")
     if not expected or not hmac.compare_digest(given.encode(), f"Bearer {expected}".encode()):
         return jsonify({"error": "not allowed"}), 401
@@ -80,4 +93,9 @@ def notify_callback() -> Any:
         return jsonify({"result": "no reference"})
     with session_scope() as session:
         found = record_permanent_failure(session, ref, "Notify: permanent-failure")
+        if not found:
+            # A provider review request (issue 9), whose references start "rv".
+            from publisher.reviews.sending import record_review_bounce
+
+            found = record_review_bounce(session, ref, "Notify: permanent-failure")
     return jsonify({"result": "ended" if found else "unknown reference"})

@@ -16,7 +16,7 @@ from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
-from flask import Blueprint, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request
 
 from publisher.config import get_settings
 
@@ -72,14 +72,48 @@ def index() -> Any:
     )
 
 
-@bp.get("/<name>")
-def show(name: str) -> Any:
+def _letter(name: str) -> EmailMessage:
     if not _NAME.match(name):
         abort(404)
     path = _folder() / name
     if not path.is_file():
         abort(404)
-    msg = _read(path)
+    return _read(path)
+
+
+# ux (issue 13.7): the preview is its own page, so that it alone may be framed (by this
+# site only) and its links can open: a link followed inside the frame would load a page
+# that refuses framing (X-Frame-Options: DENY) and show a broken frame. The email's HTML
+# still runs no script; a click on a link replaces the whole outbox tab.
+PREVIEW_POLICY = (
+    "sandbox allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation; "
+    "script-src 'none'; object-src 'none'; frame-ancestors 'self'"
+)
+FRAME_SANDBOX = (
+    "allow-popups allow-popups-to-escape-sandbox allow-top-navigation-by-user-activation"
+)
+_HEAD = re.compile(r"<head[^>]*>", re.IGNORECASE)
+
+
+@bp.get("/<name>/preview")
+def preview(name: str) -> Any:
+    html_part = _letter(name).get_body(preferencelist=("html",))
+    if html_part is None:
+        abort(404)
+    html = str(html_part.get_content())
+    base = '<base target="_top">'
+    found = _HEAD.search(html)
+    html = html[: found.end()] + base + html[found.end() :] if found else base + html
+    response = Response(html, mimetype="text/html")
+    response.headers["X-Frame-Options"] = "SAMEORIGIN"
+    response.headers["Content-Security-Policy"] = PREVIEW_POLICY
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/<name>")
+def show(name: str) -> Any:
+    msg = _letter(name)
     text_part = msg.get_body(preferencelist=("plain",))
     html_part = msg.get_body(preferencelist=("html",))
     headers = [(k, str(v)) for k, v in msg.items()]
@@ -89,5 +123,6 @@ def show(name: str) -> Any:
         headers=headers,
         subject=str(msg["Subject"] or ""),
         text=text_part.get_content() if text_part is not None else "",
-        html=html_part.get_content() if html_part is not None else "",
+        has_html=html_part is not None,
+        sandbox=FRAME_SANDBOX,
     )

@@ -8,7 +8,7 @@ limited per address and per client through Redis.
 from __future__ import annotations
 
 import json
-import os
+import logging
 from typing import Any
 
 from flask import (
@@ -23,9 +23,10 @@ from flask import (
 )
 from sqlalchemy.exc import IntegrityError
 
+from publisher.config import get_settings
 from publisher.db import session_scope
-from publisher.models import ConsentSource, EndReason, SubscriberStatus
-from publisher.subscriptions import consent, lifecycle, notices, tokens
+from publisher.models import ConsentSource, EndReason, Subscriber, SubscriberStatus
+from publisher.subscriptions import consent, follows, lifecycle, tokens
 from publisher.subscriptions.addresses import InvalidAddress, normalise_email
 from publisher.subscriptions.preferences import (
     Choice,
@@ -33,16 +34,31 @@ from publisher.subscriptions.preferences import (
     parse_choice,
     vocabulary,
 )
-from publisher.subscriptions.ratelimit import PER_ADDRESS, PER_CLIENT, Limit, RateLimiter
-from publisher.web import csrf
+from publisher.subscriptions.ratelimit import (
+    OVERALL_HOUR,
+    PER_ADDRESS,
+    PER_CLIENT,
+    PER_MAILBOX_DAY,
+    Limit,
+    RateLimiter,
+    client_subject,
+    mailbox,
+)
+from publisher.subscriptions.readback import choice_summary
+from publisher.tasks.subscriptions import dispatch
+from publisher.web.extensions import csrf_exempt
 
 bp = Blueprint("subscribe", __name__, url_prefix="/subscriptions")
+log = logging.getLogger(__name__)
 
 ACCEPTED_MESSAGE = (
     "Thank you. If we can send emails to that address, you will get an email soon. "
     "Open it and use the link inside."
 )
-LIMITED_MESSAGE = "You have asked too many times. Please wait an hour, then try again."
+LIMITED_MESSAGE = (
+    "You have asked too many times. Please try again later, or tomorrow if you have "
+    "already asked 3 times today."
+)
 LIST_FIELDS = ("age_bands", "needs", "categories", "localities")
 
 
@@ -61,37 +77,59 @@ def _limiter() -> RateLimiter:
     return limiter
 
 
-def _limits() -> tuple[Limit, Limit]:
-    """Requests per hour; app config first, then the environment variables of the same
-    name. Behind a proxy, client addresses need ProxyFix, or every visitor shares one."""
-    per_address = current_app.config.get(
-        "SUBSCRIPTIONS_LIMIT_PER_ADDRESS",
-        os.environ.get("SUBSCRIPTIONS_LIMIT_PER_ADDRESS") or PER_ADDRESS.count,
-    )
-    per_client = current_app.config.get(
-        "SUBSCRIPTIONS_LIMIT_PER_CLIENT",
-        os.environ.get("SUBSCRIPTIONS_LIMIT_PER_CLIENT") or PER_CLIENT.count,
-    )
+def _limits() -> tuple[Limit, Limit, Limit, Limit]:
+    """From the app's config (set from the settings by create_app). Behind a proxy,
+    client addresses need ProxyFix, or every visitor shares one."""
+    cfg = current_app.config
+    per_address = cfg["SUBSCRIPTIONS_LIMIT_PER_ADDRESS"]
+    per_client = cfg["SUBSCRIPTIONS_LIMIT_PER_CLIENT"]
+    per_day = cfg["SUBSCRIPTIONS_PER_MAILBOX_PER_DAY"]
+    overall = cfg["SUBSCRIPTIONS_EMAILS_PER_HOUR"]
     return (
         Limit(PER_ADDRESS.name, int(per_address), PER_ADDRESS.window_seconds),
         Limit(PER_CLIENT.name, int(per_client), PER_CLIENT.window_seconds),
+        Limit(PER_MAILBOX_DAY.name, int(per_day), PER_MAILBOX_DAY.window_seconds),
+        Limit(OVERALL_HOUR.name, int(overall), OVERALL_HOUR.window_seconds),
     )
 
 
+def _client() -> str:
+    return client_subject(request.remote_addr)
+
+
 def _within_limits(action: str, email: str) -> bool:
-    """Count this request against the client and the address. Both are counted for every
-    address, subscribed or not, so being limited says nothing about the address."""
-    per_address, per_client = _limits()
+    """Count this request against its client, its mailbox (this form, per hour), its
+    mailbox (both forms, per day) and everyone (per hour), stopping at the first limit
+    reached. Counted for every address, subscribed or not, so being limited says
+    nothing about the address."""
+    per_address, per_client, per_day, overall = _limits()
     limiter = _limiter()
-    client_ok = limiter.hit(action, per_client, request.remote_addr or "unknown")
-    address_ok = limiter.hit(action, per_address, email)
-    return client_ok and address_ok
+    box = mailbox(email)
+    if not limiter.hit(action, per_client, _client()):
+        return False
+    if not limiter.hit(action, per_address, box):
+        return False
+    # "mail": one budget for both forms, since both send the same inbox an email.
+    if not limiter.hit("mail", per_day, box):
+        return False
+    if not limiter.hit("mail", overall, "everyone"):
+        if limiter.first_over("mail", overall, "everyone"):
+            log.warning(
+                "Sign-up and link emails stopped: %d were asked for in the last hour, the "
+                "most SUBSCRIPTIONS_EMAILS_PER_HOUR allows. Every sign-up and 'send me a "
+                "link' request is refused for up to %d minutes. If this is a flood, find "
+                "its clients in the access log; if it is real demand, raise the setting.",
+                overall.count,
+                limiter.retry_after("mail", overall, "everyone") // 60 + 1,
+            )
+        return False
+    return True
 
 
 def _client_limited(action: str) -> bool:
     """Count a request that failed validation against the client only."""
-    _, per_client = _limits()
-    return not _limiter().hit(action, per_client, request.remote_addr or "unknown")
+    _, per_client, _, _ = _limits()
+    return not _limiter().hit(action, per_client, _client())
 
 
 def _inline() -> bool:
@@ -102,7 +140,7 @@ def _send(notice: lifecycle.Notice | None) -> None:
     if notice is None:
         return
     try:
-        notices.dispatch(notice, inline=_inline())
+        dispatch(notice, inline=_inline())
     except Exception:
         # A failed send must not show up in the answer (that would tell the asker
         # something about the address); it is logged for the council instead.
@@ -129,15 +167,15 @@ def _form_data() -> dict[str, Any]:
     data["frequency"] = request.form.get("frequency", "")
     data["format"] = request.form.get("format", "")
     data["paid_opt_in"] = request.form.get("paid_opt_in", "")
+    data["you_said_we_did"] = request.form.get("you_said_we_did", "")
     return data
 
 
 def _frequency_choices() -> list[tuple[str, str]]:
     """(value, words) for each frequency, from the frequency table."""
     from publisher.newsletters.frequencies import rules_in_order
-    from publisher.newsletters.settings import edition_settings
 
-    settings = edition_settings()
+    settings = get_settings().editions
     return [(r.frequency.value, r.choice(settings)) for r in rules_in_order()]
 
 
@@ -147,6 +185,7 @@ def _page_context(**extra: Any) -> dict[str, Any]:
         "frequency_choices": _frequency_choices(),
         "wording": consent.current_wording(),
         "paid_wording": consent.PAID_WORDING,
+        "paid_hint": consent.PAID_HINT,
         **extra,
     }
 
@@ -212,7 +251,7 @@ def check_email() -> Any:
 
 
 @bp.post("/api/subscribe")
-@csrf.exempt  # JSON only (a cross-site form cannot send application/json without CORS)
+@csrf_exempt  # JSON only (a cross-site form cannot send application/json without CORS)
 def subscribe_api() -> Any:
     if not request.is_json:
         return jsonify({"error": "Send JSON with Content-Type: application/json"}), 415
@@ -226,7 +265,8 @@ def subscribe_api() -> Any:
         email = normalise_email(raw_email if isinstance(raw_email, str) else "")
     except InvalidAddress as exc:
         errors["email"] = str(exc)
-    unknown = sorted(set(body) - {"email", "frequency", "format", "paid_opt_in", *LIST_FIELDS})
+    known = {"email", "frequency", "format", "paid_opt_in", "you_said_we_did", *LIST_FIELDS}
+    unknown = sorted(set(body) - known)
     if unknown:
         errors["_"] = f"Unknown fields: {', '.join(unknown)}"
     choice: Choice | None = None
@@ -263,11 +303,27 @@ def confirm_submit(token: str) -> Any:
     try:
         with session_scope() as session:
             result = lifecycle.confirm(session, token)
+            summary: list[tuple[str, str]] = []
+            manage_token = ""
+            subscriber_id = tokens.read(tokens.CONFIRM, token).subscriber_id
+            subscriber = session.get(Subscriber, subscriber_id)
+            if result is not lifecycle.ConfirmResult.STALE and subscriber is not None:
+                # Read the choices back, with the way to change them, on the page and
+                # in a welcome email that stays in the inbox.
+                summary = choice_summary(Choice.of(subscriber))
+                manage_token = tokens.make(tokens.MANAGE, subscriber.id, subscriber.token_version)
     except tokens.BadToken as exc:
         return _bad_link(exc)
     if result is lifecycle.ConfirmResult.STALE:
         return render_template("web/subscribe/confirm_stale.html"), 410
-    return render_template("web/subscribe/confirmed.html", already=result.value == "already")
+    if result is lifecycle.ConfirmResult.CONFIRMED:
+        _send(lifecycle.Notice(lifecycle.NoticeKind.WELCOME, subscriber_id))
+    return render_template(
+        "web/subscribe/confirmed.html",
+        already=result.value == "already",
+        choices=summary,
+        manage_token=manage_token,
+    )
 
 
 # ---- manage ------------------------------------------------------------------------
@@ -304,11 +360,15 @@ def manage(token: str) -> Any:
                 errors = exc.errors
             else:
                 lifecycle.update_choice(session, subscriber, choice, client_ip=request.remote_addr)
+                if request.form.get("follows_shown"):  # issue 14: the follows on this page
+                    follows.keep_only(subscriber, request.form.getlist("follows"))
+                    subscriber.topic_news = request.form.get("topic_news") == "yes"
                 values = choice.as_json()
                 saved = True
         context = _page_context(
             errors=errors, values=values, email=subscriber.email, token=token, saved=saved
         )
+        context.update(follows.shown(session, subscriber))
         status = 400 if errors else 200
     return render_template("web/subscribe/manage.html", **context), status
 
@@ -329,6 +389,20 @@ def download(token: str) -> Any:
             "Cache-Control": "no-store",
         },
     )
+
+
+@bp.post("/manage/<token>/stop")
+def stop(token: str) -> Any:
+    """ "Stop all emails" from the manage page: the subscription ends at once, like an
+    unsubscribe; the data goes after the retention period, or now through "Delete"."""
+    with session_scope() as session:
+        try:
+            subscriber = _manage_subscriber(session, token)
+        except tokens.BadToken as exc:
+            return _bad_link(exc)
+        if subscriber.status is SubscriberStatus.ACTIVE:
+            lifecycle.end_subscription(session, subscriber, EndReason.UNSUBSCRIBED)
+    return render_template("web/subscribe/unsubscribed.html")
 
 
 @bp.route("/manage/<token>/delete", methods=["GET", "POST"])
@@ -361,7 +435,7 @@ def unsubscribe_page(token: str) -> Any:
 
 
 @bp.post("/unsubscribe/<token>")
-@csrf.exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no CSRF token
+@csrf_exempt  # RFC 8058: mail providers POST "List-Unsubscribe=One-Click" with no CSRF token
 def unsubscribe_submit(token: str) -> Any:
     one_click = request.form.get("List-Unsubscribe") == "One-Click"
     with session_scope() as session:

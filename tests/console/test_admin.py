@@ -236,7 +236,9 @@ def test_audit_log_page_and_csv(sign_in, draft):
     approver.post(f"/console/posts/{draft.id}/reject", {"reason": "Posted already."})
     admin = sign_in("admin")
     page = admin.get("/console/admin/audit").get_data(as_text=True)
-    assert "approver@council.example" in page and "Rejected a post" in page
+    # One sentence per entry; before and after behind a disclosure.
+    assert f"approver@council.example rejected post {draft.id} on " in page
+    assert "<summary>What changed" in page and "<td>draft</td><td>rejected</td>" in page
     response = admin.get("/console/admin/audit.csv")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     reject = next(r for r in rows if r["action"] == "social_post.reject")
@@ -283,12 +285,13 @@ def test_audit_log_can_be_narrowed_and_exported_narrowed(sign_in, draft, session
     page = admin.get(f"/console/admin/audit?object_type=social_post&object_id={draft.id}").get_data(
         as_text=True
     )
-    rows = page[page.index("<tbody>") : page.index("</tbody>")]
-    assert f"Approved a post (post {draft.id})" in rows
+    rows = page[page.index('<ol class="audit-list"') : page.index("</ol>")]
+    assert f"approver@council.example approved post {draft.id} on " in rows
     assert "Added a person" not in rows and "Signed in" not in rows
     # Actions are shown in words, never by their stored names.
     shown = re.sub(r"<[^>]+>", " ", page)
     assert "social_post" not in shown and "user.sign_in" not in shown
+    assert "publish_at" not in shown  # detail names in words too
     response = admin.get("/console/admin/audit.csv?actor=approver@council.example")
     rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
     assert {r["action"] for r in rows} == {"user.sign_in", "social_post.approve"}

@@ -49,7 +49,8 @@ def test_officers_see_a_held_crawl_and_admins_confirm_it(sign_in, session):
     done = admin.post(f"{PAGE}/{source.id}/confirm-removals", page=PAGE)
     assert done.status_code == 302
     session.expire_all()
-    assert session.get(Source, source.id).removals_confirmed == 368  # type: ignore[union-attr]
+    confirmed = session.get(Source, source.id)
+    assert confirmed is not None and confirmed.removals_confirmed == 368
     event = session.scalars(
         select(AuditEvent).where(AuditEvent.action == "source.confirm_removals")
     ).one()

@@ -255,7 +255,8 @@ def test_failed_post_shows_its_error_and_can_be_retried(sign_in, draft, session)
     session.commit()
     approver = sign_in("approver")
     listing = approver.get("/console/posts?state=failed").get_data(as_text=True)
-    assert "It did not go out: Mastodon said: the access token is not valid." in listing
+    stopped = "It did not go out, and we have stopped trying: Mastodon said: the access token"
+    assert stopped in listing
     detail = approver.get(f"/console/posts/{draft.id}").get_data(as_text=True)
     assert "Try again now" in detail
     assert sign_in("editor").post(f"/console/posts/{draft.id}/retry").status_code == 403
@@ -268,6 +269,7 @@ def test_calendar_shows_what_goes_out_when(sign_in, draft, session, account):
     approver = sign_in("approver")
     approver.post(f"/console/posts/{draft.id}/approve", {})
     post = fresh(session, draft)
+    assert post.publish_at is not None
     local = post.publish_at.astimezone(LONDON)
     start = dt.datetime.now(LONDON).date()
     page = approver.get(f"/console/calendar?start={start.isoformat()}").get_data(as_text=True)

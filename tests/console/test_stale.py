@@ -90,3 +90,67 @@ def test_stale_csv(session, sign_in):
     assert rows[1][6] == "swim@example.org"
     assert rows[0][8] == "stale since" and rows[1][8] != ""
     assert len(rows) == 2
+
+
+# ---- ux (issue 13.6): since when each entry is stale, and the chart at 320 px --------
+
+
+def test_stale_since_comes_from_the_log_or_is_worked_out(session, monkeypatch):
+    monkeypatch.setenv("STALE_AFTER_DAYS", "365")
+    from publisher.config import reset_settings
+
+    reset_settings()
+    now = utcnow()
+    source = make_source(session, "south")
+    assured = dt.datetime.now(LONDON).date() - dt.timedelta(days=400)
+    quiet = make_entry(session, source, "q", "Quiet Club", assured_date=assured, stale=True)
+    never = make_entry(
+        session,
+        source,
+        "v",
+        "Never Checked",
+        stale=True,
+        assured_date=None,
+        first_seen_at=now - dt.timedelta(days=9),
+    )
+    arrived = make_entry(session, source, "a", "Arrived Stale", stale=True, assured_date=assured)
+    record_change(session, arrived, ChangeKind.ADDED, occurred_at=now - dt.timedelta(days=4))
+    session.commit()
+    found = {e.name: e for e in stale_entries(session)}
+    assert found["Arrived Stale"].since_from_log
+    assert found["Arrived Stale"].stale_since == now - dt.timedelta(days=4)
+    worked = found["Quiet Club"]
+    assert not worked.since_from_log and worked.stale_since is not None
+    assert worked.stale_since.astimezone(LONDON).date() == assured + dt.timedelta(days=366)
+    assert not found["Never Checked"].since_from_log
+    assert found["Never Checked"].stale_since == never.first_seen_at
+    assert quiet.id != never.id
+
+
+@pytest.mark.browser
+def test_the_chart_lines_up_with_its_labels_at_320_px(session, officers, app, live_app, browser):
+    from tests.browser import check_widths
+    from tests.console.test_browser import sign_in_by_keyboard
+
+    build(session)
+    server = live_app(app)
+    page = browser.new_page()
+    try:
+        sign_in_by_keyboard(page, server.url, "editor@council.example")
+        page.goto(server.url + "/console/stale")
+        assert "worked out" not in page.inner_text("main")  # its date is in the log
+        check_widths(page, "stale-report")
+        page.set_viewport_size({"width": 320, "height": 900})
+        offsets = page.evaluate(
+            """() => {
+              const bars = [...document.querySelectorAll('.chart .bar')];
+              const labels = [...document.querySelectorAll('.chart-labels span')];
+              return bars.map((b, i) => {
+                const r = b.getBoundingClientRect(), l = labels[i].getBoundingClientRect();
+                return Math.abs((r.left + r.right) / 2 - (l.left + l.right) / 2);
+              });
+            }"""
+        )
+        assert len(offsets) == 12 and max(offsets) < 3, offsets
+    finally:
+        page.close()

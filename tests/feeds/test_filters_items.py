@@ -81,7 +81,7 @@ def test_titles_and_summaries_read_plainly():
     )
     assert summary_for(ChangeKind.ADDED, snap, []) == "Fun. For ages 0 to 5."
     assert summary_for(ChangeKind.UPDATED, snap, ["minimum_age", "maximum_age", "costs"]) == (
-        "Changed: ages, costs. Fun. For ages 0 to 5."
+        "What changed: The ages it is for have changed. The cost has changed. Fun. For ages 0 to 5."
     )
     assert summary_for(ChangeKind.REMOVED, snap, []).startswith("This service has been taken off")
     long = summary_for(ChangeKind.ADDED, {"summary": "word " * 500}, [])

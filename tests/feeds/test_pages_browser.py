@@ -99,6 +99,7 @@ def test_feed_addresses_can_be_copied_with_the_keyboard(browser, site):
     page = context.new_page()
     try:
         page.goto(site.url + "/feeds")
+        page.get_by_text("Show all").click()  # the full list sits below the feed builder
         button = page.get_by_role("button", name="Copy Atom address for Ages 0 to 5")
         button.focus()
         assert _focused(page)["outline"]

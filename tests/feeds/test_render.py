@@ -141,7 +141,7 @@ def test_rss_is_valid_and_complete():
         "Back again: Sensory play group in Scunthorpe",
         "Updated: Sensory play group in Scunthorpe",
     ]
-    assert parsed.entries[1].summary.startswith("Changed: email address.")
+    assert parsed.entries[1].summary.startswith("What changed: The email address has changed.")
     assert parsed.entries[0].id == "tag:news.example.gov.uk,2026:change-3"
     assert parsed.entries[0].published_parsed is not None
 

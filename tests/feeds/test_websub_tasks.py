@@ -102,11 +102,15 @@ def test_task_rebuilds_and_is_idempotent(feed_env):
     assert rebuild_task() == newest
     with session_scope() as session:
         built = set(session.scalars(select(FeedDocument.built_from_change_id)))
-        etags = dict(session.execute(select(FeedDocument.key, FeedDocument.etag)).all())
+        etags = {
+            r.key: r.etag for r in session.execute(select(FeedDocument.key, FeedDocument.etag))
+        }
     assert built == {newest}
     assert rebuild_task() == newest
     with session_scope() as session:
-        assert dict(session.execute(select(FeedDocument.key, FeedDocument.etag)).all()) == etags
+        assert {
+            r.key: r.etag for r in session.execute(select(FeedDocument.key, FeedDocument.etag))
+        } == etags
 
 
 def test_cli_rebuilds_feeds(feed_env):

@@ -306,7 +306,7 @@ def test_v1_api_with_full_list_items_fetches_no_details(crawl_env, directory):
 def test_two_crawls_of_one_source_never_run_at_once(crawl_env, directory):
     _add(directory)
     with session_scope() as session:
-        source_id = session.scalar(select(Source.id))
+        source_id = session.scalars(select(Source.id)).one()
     take_lease(source_id, 60)
     with pytest.raises(CrawlBusy):
         crawl_source("north", today=TODAY, notify=False)
@@ -317,7 +317,7 @@ def test_two_crawls_of_one_source_never_run_at_once(crawl_env, directory):
 def test_expired_lease_can_be_taken_again(crawl_env, directory):
     _add(directory)
     with session_scope() as session:
-        source_id = session.scalar(select(Source.id))
+        source_id = session.scalars(select(Source.id)).one()
     take_lease(source_id, -1)  # a crashed crawl's lease, already expired
     assert crawl_source("north", today=TODAY, notify=False).status == "complete"
 

@@ -210,8 +210,9 @@ def test_nul_characters_never_reach_the_database(crawl_env, tmp_path):
         entry = session.scalars(select(Entry)).one()
         assert entry.name == "Playgroup" and entry.summary == "Hello"
         assert entry.record["extra"] == {"k": ["v", None]}
-        reasons = dict(
-            session.execute(select(QuarantinedRecord.record_key, QuarantinedRecord.reason)).all()
-        )
+        reasons = {
+            r.record_key: r.reason
+            for r in session.execute(select(QuarantinedRecord.record_key, QuarantinedRecord.reason))
+        }
     assert reasons["ok"] == "id contains control characters"
     assert "unknown status" in reasons["x"]

@@ -11,6 +11,7 @@ import sys
 import urllib.request
 from pathlib import Path
 
+from publisher.config import reset_settings
 from tests.worker import ROOT, wait_for
 
 
@@ -126,6 +127,7 @@ def test_demo_service_pages_show_an_entry(db, monkeypatch):
     from tests.factories import make_entry, make_source
 
     monkeypatch.setenv("PUBLISHER_DEMO", "1")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with session_scope() as session:
         source = make_source(session, "demo")
         make_entry(session, source, "d-1", "Sensory <play> group", minimum_age=0, maximum_age=5)
@@ -135,4 +137,5 @@ def test_demo_service_pages_show_an_entry(db, monkeypatch):
     assert b"Sensory &lt;play&gt; group" in page.data and b"Ages 0 to 5" in page.data
     assert client.get("/demo/services/nope").status_code == 404
     monkeypatch.delenv("PUBLISHER_DEMO")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     assert create_app({"TESTING": True}).test_client().get("/demo/services/d-1").status_code == 404

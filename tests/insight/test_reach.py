@@ -99,7 +99,7 @@ def _sign_up(session: Session, email: str, frequency: Frequency, confirm: bool) 
         Choice(needs=["sensory-physical"], frequency=frequency),
         ConsentSource.WEB_FORM,
     )
-    assert notice is not None
+    assert notice is not None and notice.consent_id is not None
     if confirm:
         token = tokens.make(tokens.CONFIRM, notice.subscriber_id, notice.consent_id)
         assert lifecycle.confirm(session, token) is lifecycle.ConfirmResult.CONFIRMED

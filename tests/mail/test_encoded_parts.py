@@ -20,7 +20,7 @@ HOLES = ("@@A@@", "@@B@@")
 # starts, "=", tabs, CR/LF in every form, non-ASCII and long runs without a space.
 # NUL never occurs in our text: it marks encoded pieces (publisher.mail.message.PIECE).
 pieces = st.one_of(
-    st.text(st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"), max_size=40),
+    st.text(st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"), max_size=40),
     st.sampled_from([".", " ", "\t", "=", "\r\n", "\n", "\r", "é", "✓", "x" * 90, ". \n."]),
 )
 texts = st.lists(st.one_of(pieces, st.sampled_from(HOLES)), max_size=30).map("".join)
@@ -95,7 +95,7 @@ def test_encoded_parts_over_smtp_arrive_whole(mail_sink: MailSink) -> None:
     transport.close()
     [received] = mail_sink.messages
     msg = email.message_from_bytes(received.data, policy=email.policy.default)
-    plain, rich = msg.iter_parts()  # type: ignore[attr-defined]
+    plain, rich = msg.iter_parts()
     assert plain.get_content().replace("\r\n", "\n") == (
         f".Hello\n..two dots\nManage: {link}\n.\nEnd.\n"
     )

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from publisher.config import reset_settings
+from publisher.config import get_settings, reset_settings
 from publisher.mail import (
     OutboxTransport,
     OutgoingMessage,
@@ -16,7 +16,6 @@ from publisher.mail import (
     RetryableSendError,
     SmtpTransport,
     get_transport,
-    mail_settings,
 )
 from tests.mailsink import MailSink
 
@@ -94,6 +93,7 @@ def test_handover_failure_sends_nothing(mail_sink: MailSink) -> None:
 def test_unreachable_server_is_retryable(monkeypatch: pytest.MonkeyPatch) -> None:
     sink = MailSink()  # never started: the port refuses connections
     monkeypatch.setenv("SMTP_URL", sink.url)
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with pytest.raises(RetryableSendError):
         get_transport().send(_message())
 
@@ -124,9 +124,11 @@ def test_header_injection_and_bad_settings_are_refused(monkeypatch: pytest.Monke
     with pytest.raises(ValueError, match="not an email address"):
         _message(to="nobody").to_bytes("a@example.org", "example.org")
     monkeypatch.setenv("MAIL_TRANSPORT", "pigeon")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with pytest.raises(ValueError, match="MAIL_TRANSPORT"):
-        mail_settings()
+        get_settings()
     monkeypatch.setenv("MAIL_TRANSPORT", "smtp")
     monkeypatch.setenv("SMTP_URL", "http://example.org")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with pytest.raises(ValueError, match="SMTP_URL"):
         get_transport()

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from publisher.cli import main
+from publisher.config import get_settings, reset_settings
 from publisher.db import session_scope
 from publisher.models import Edition, Frequency
 from publisher.newsletters import editions
 from publisher.newsletters.frequencies import date_range, frequency_rule, rules_in_order
-from publisher.newsletters.settings import edition_settings
 from publisher.newsletters.windows import describe, latest_close, previous_close
 from tests.clock import Clock
 from tests.mailsink import MailSink
@@ -30,12 +30,12 @@ LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 
 
-def _local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LONDON).astimezone(UTC)  # type: ignore[misc]
+def _local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=LONDON).astimezone(UTC)
 
 
 def test_daily_closes_at_seven_uk_time_across_both_clock_changes() -> None:
-    s = edition_settings()
+    s = get_settings().editions
     # Spring forward: Sunday 29 March 2026 (07:00 is 07:00 UTC before, 06:00 UTC after).
     assert latest_close(Frequency.DAILY, _local(2026, 3, 28, 12, 0), s) == dt.datetime(
         2026, 3, 28, 7, tzinfo=UTC
@@ -57,7 +57,8 @@ def test_daily_closes_at_seven_uk_time_across_both_clock_changes() -> None:
 
 def test_daily_uses_the_configured_send_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EDITION_SEND_TIME", "18:30")
-    s = edition_settings()
+    reset_settings()  # settings are read once (tests/settings_env.py)
+    s = get_settings().editions
     assert latest_close(Frequency.DAILY, _local(2026, 7, 1, 18, 29), s) == _local(
         2026, 6, 30, 18, 30
     )
@@ -68,7 +69,7 @@ def test_daily_uses_the_configured_send_time(monkeypatch: pytest.MonkeyPatch) ->
 
 
 def test_every_frequency_has_an_entry_and_closes_within_its_period() -> None:
-    s = edition_settings()
+    s = get_settings().editions
     now = _local(2026, 11, 18, 12, 0)
     longest = {
         Frequency.IMMEDIATE: dt.timedelta(minutes=s.immediate_minutes),

@@ -11,6 +11,7 @@ import pytest
 import redis
 from sqlalchemy import select
 
+from publisher.config import reset_settings
 from publisher.db import session_scope
 from publisher.mail import (
     NotifyTransport,
@@ -49,8 +50,9 @@ def notify(monkeypatch: pytest.MonkeyPatch, redis_prefix: str) -> Iterator[Notif
         monkeypatch.setenv("REDIS_URL", TEST_REDIS_URL)
         monkeypatch.setenv("CELERY_KEY_PREFIX", redis_prefix)
         monkeypatch.setenv("PUBLIC_BASE_URL", "https://news.example.gov.uk")
-        monkeypatch.setenv("SECRET_KEY", "notify-test-secret")
+        monkeypatch.setenv("SECRET_KEY", "notify-test-secret-0123456789abcdef0123456789")
         monkeypatch.delenv("SMTP_URL", raising=False)
+        reset_settings()  # settings are read once (tests/settings_env.py)
         sending.reset_process_state()
         yield server
         sending.reset_process_state()
@@ -63,8 +65,6 @@ def _send_here(edition_id: int, ids: list[int]) -> None:
 def test_edition_goes_through_notify_with_one_click_unsubscribe(
     db: Any, notify: NotifyServer
 ) -> None:
-    from publisher.config import reset_settings
-
     reset_settings()
     with session_scope() as session:
         src = source(session)
@@ -102,12 +102,14 @@ def test_wrong_key_is_retryable_not_the_subscribers_fault(
     db: Any, notify: NotifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NOTIFY_API_KEY", API_KEY[:-36] + "00000000-0000-0000-0000-000000000000")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     transport = get_transport()
     with pytest.raises(RetryableSendError, match="403"):
         transport.send(OutgoingMessage(to="a@example.org", subject="s", text="t"))
     assert notify.refused_auth == 1
     notify.errors["x@example.org"] = (400, "Template not found")
     monkeypatch.setenv("NOTIFY_API_KEY", API_KEY)
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with pytest.raises(PermanentSendError) as info:
         get_transport().send(OutgoingMessage(to="x@example.org", subject="s", text="t"))
     assert not info.value.ends_subscription
@@ -117,6 +119,7 @@ def test_permanent_failure_callback_ends_the_subscription(
     db: Any, notify: NotifyServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("NOTIFY_CALLBACK_TOKEN", "callback-token-123")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with session_scope() as session:
         src = source(session)
         change(session, src, "a", "Sensory Garden", at=NOW - dt.timedelta(days=2))
@@ -142,12 +145,13 @@ def test_permanent_failure_callback_ends_the_subscription(
     bad = client.post("/newsletters/notify/callback", data="not json", headers=auth)
     assert bad.status_code == 400
     with session_scope() as session:
-        assert session.get(Subscriber, person_id).status is SubscriberStatus.ACTIVE  # type: ignore[union-attr]
+        still = session.get(Subscriber, person_id)
+        assert still is not None and still.status is SubscriberStatus.ACTIVE
     ok = client.post("/newsletters/notify/callback", json=body, headers=auth)
     assert ok.status_code == 200 and ok.get_json() == {"result": "ended"}
     with session_scope() as session:
-        person = session.get(Subscriber, person_id)
-        assert person is not None and person.end_reason is EndReason.BOUNCED
+        ended = session.get(Subscriber, person_id)
+        assert ended is not None and ended.end_reason is EndReason.BOUNCED
         delivery = session.scalars(select(Delivery)).one()
         assert delivery.status is DeliveryStatus.FAILED
 
@@ -174,8 +178,6 @@ def test_rate_limit_is_shared_through_redis(
 def test_a_lost_reply_is_checked_with_notify_not_sent_twice(db: Any, notify: NotifyServer) -> None:
     """Notify takes a message but the answer never arrives: we ask Notify by reference
     (now, and again before any later attempt) instead of sending it a second time."""
-    from publisher.config import reset_settings
-
     reset_settings()
     with session_scope() as session:
         src = source(session)

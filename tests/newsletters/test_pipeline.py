@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
+from publisher.config import reset_settings
 from publisher.db import session_scope, utcnow
 from publisher.models import (
     ChangeKind,
@@ -40,7 +41,7 @@ def _send_here(edition_id: int, ids: list[int]) -> None:
 @pytest.fixture(autouse=True)
 def _fresh_process_state(monkeypatch: pytest.MonkeyPatch) -> Any:
     monkeypatch.setenv("PUBLIC_BASE_URL", "https://news.example.gov.uk")
-    monkeypatch.setenv("SECRET_KEY", "test-secret-key-for-newsletters")
+    monkeypatch.setenv("SECRET_KEY", "test-secret-key-for-newsletters-0123456789")
     sending.reset_process_state()
     yield
     sending.reset_process_state()
@@ -289,7 +290,7 @@ def test_repeated_edits_collapse_and_came_and_went_is_silent(db: Any, mail_sink:
     lines = text.splitlines()
     assert "Play Scheme (Saturdays)" in lines and "Play Scheme" not in lines
     assert "Drop-in" not in text and "Swim Club" not in text
-    assert "What changed: email address, address." in text
+    assert "What changed: The address has changed. The email address has changed." in text
     assert "Toy Library (no longer available)" in text
     assert msg["Subject"].startswith("1 new service, 1 change and 1 service gone")
     # Sections in order: new, changed, no longer available.
@@ -321,6 +322,7 @@ def test_size_cap_links_to_the_website_for_the_rest(
     db: Any, mail_sink: MailSink, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("EDITION_MAX_ITEMS", "3")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with session_scope() as session:
         src = source(session)
         for i in range(7):
@@ -369,7 +371,6 @@ def test_edition_in_the_outbox_is_whole_with_working_personal_links(
     that person's own and valid."""
     import re
 
-    from publisher.config import reset_settings
     from publisher.subscriptions import tokens
 
     for name in ("SMTP_URL", "NOTIFY_API_KEY", "MAIL_TRANSPORT"):

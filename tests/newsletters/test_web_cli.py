@@ -11,6 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from publisher.cli import main
+from publisher.config import reset_settings
 from publisher.db import session_scope
 from publisher.models import Frequency
 from publisher.newsletters import editions, sending
@@ -67,9 +68,11 @@ def test_web_version_and_archive_are_accessible_and_anonymous(
 ) -> None:
     with session_scope() as session:
         _edition(session)
-    result = editions.run_edition(
-        Frequency.WEEKLY, lambda e, ids: sending.send_batch(e, ids) and None, now=NOW
-    )
+
+    def _send_here(edition_id: int, ids: list[int]) -> None:
+        sending.send_batch(edition_id, ids)
+
+    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
     sending.reset_process_state()
     server = live_app(create_app({"TESTING": True}))
     page = browser.new_page()
@@ -148,6 +151,7 @@ def test_cli_reports_a_down_server_and_keeps_work_pending(
     db: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SMTP_URL", MailSink().url)  # nothing listens there
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with session_scope() as session:
         _edition(session)
     out = CliRunner().invoke(main, ["editions", "run", "weekly", "--now"])
@@ -159,5 +163,6 @@ def test_cli_reports_a_down_server_and_keeps_work_pending(
 
 def test_bad_settings_get_clear_errors(db: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("EDITION_MAX_ITEMS", "lots")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     out = CliRunner().invoke(main, ["editions", "run", "weekly", "--now"])
     assert out.exit_code == 1 and "EDITION_MAX_ITEMS must be a whole number" in out.stderr

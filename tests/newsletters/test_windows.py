@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
+from publisher.config import get_settings, reset_settings
 from publisher.db import session_scope
 from publisher.models import Edition, EditionChange, Frequency
 from publisher.newsletters.building import build_edition
-from publisher.newsletters.settings import edition_settings
 from publisher.newsletters.windows import latest_close, previous_close
 from tests.newsletters.helpers import change, source
 
@@ -25,12 +25,12 @@ LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 
 
-def _local(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=LONDON).astimezone(UTC)  # type: ignore[misc]
+def _local(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=LONDON).astimezone(UTC)
 
 
 def test_weekly_close_is_friday_seven_local_on_both_sides_of_each_change() -> None:
-    s = edition_settings()
+    s = get_settings().editions
     # Spring forward: Sunday 29 March 2026. Fall back: Sunday 25 October 2026.
     assert latest_close(Frequency.WEEKLY, _local(2026, 3, 27, 7, 0), s) == dt.datetime(
         2026, 3, 27, 7, tzinfo=UTC
@@ -56,17 +56,20 @@ def test_weekly_close_is_friday_seven_local_on_both_sides_of_each_change() -> No
 def test_configured_day_and_time(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("WEEKLY_EDITION_DAY", "monday")
     monkeypatch.setenv("EDITION_SEND_TIME", "18:30")
-    s = edition_settings()
+    reset_settings()  # settings are read once (tests/settings_env.py)
+    s = get_settings().editions
     assert latest_close(Frequency.WEEKLY, _local(2026, 7, 1, 12, 0), s) == _local(
         2026, 6, 29, 18, 30
     )
     monkeypatch.setenv("WEEKLY_EDITION_DAY", "caturday")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with pytest.raises(ValueError, match="WEEKLY_EDITION_DAY"):
-        edition_settings()
+        get_settings()
     monkeypatch.setenv("WEEKLY_EDITION_DAY", "friday")
     monkeypatch.setenv("EDITION_SEND_TIME", "25:99")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with pytest.raises(ValueError, match="EDITION_SEND_TIME"):
-        edition_settings()
+        get_settings()
 
 
 @pytest.mark.parametrize(
@@ -107,7 +110,7 @@ def test_configured_day_and_time(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_every_change_in_exactly_one_edition_across_clock_changes(
     db: Any, frequency: Frequency, first: dt.datetime, last: dt.datetime, step: dt.timedelta
 ) -> None:
-    s = edition_settings()
+    s = get_settings().editions
     start = previous_close(frequency, latest_close(frequency, first, s), s)
     # Changes every 5 hours, plus ones right at the edges of closes and at both clock changes.
     times = []

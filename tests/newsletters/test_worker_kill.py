@@ -17,11 +17,11 @@ import pytest
 from celery import Celery
 from sqlalchemy import func, select
 
+from publisher.config import get_settings, reset_settings
 from publisher.db import session_scope
 from publisher.models import Delivery, DeliveryStatus, Frequency
 from publisher.newsletters import sending
 from publisher.newsletters.building import build_edition
-from publisher.newsletters.settings import edition_settings
 from tests.conftest import TEST_REDIS_URL
 from tests.mailsink import MailSink
 from tests.newsletters.helpers import change, source, subscriber
@@ -95,6 +95,7 @@ def test_killed_worker_mid_edition_no_duplicates_no_one_missed(
 ) -> None:
     monkeypatch.setenv("DELIVERY_LEASE_SECONDS", "5")
     monkeypatch.setenv("EDITION_BATCH_SIZE", "20")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     with session_scope() as session:
         src = source(session)
         change(
@@ -119,7 +120,7 @@ def test_killed_worker_mid_edition_no_duplicates_no_one_missed(
         for i, address in enumerate(addresses):
             subscriber(session, address, age_bands=[["0-5"], ["11-16"], []][i % 3])
     with session_scope() as session:
-        built = build_edition(session, Frequency.WEEKLY, now=NOW, settings=edition_settings())
+        built = build_edition(session, Frequency.WEEKLY, now=NOW, settings=get_settings().editions)
     assert built.recipients == PEOPLE and built.edition_id is not None
 
     producer = Celery("test-producer", broker=TEST_REDIS_URL)
@@ -140,7 +141,7 @@ def test_killed_worker_mid_edition_no_duplicates_no_one_missed(
             "CELERY_KEY_PREFIX": redis_prefix,
             "SMTP_URL": sink.url,
             "PUBLISHER_DATA_DIR": str(tmp_path / "worker"),
-            "SECRET_KEY": "kill-test-secret",
+            "SECRET_KEY": "kill-test-secret-0123456789abcdef0123456789",
             "EDITION_BATCH_SIZE": "20",
             "DELIVERY_LEASE_SECONDS": "5",
         }

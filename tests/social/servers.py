@@ -75,7 +75,7 @@ class _Handler(BaseHTTPRequestHandler):
     def _form_lists(self) -> dict[str, list[Any]]:
         """Form fields (urlencoded, JSON or multipart; files as bytes), each as a list."""
         if hasattr(self, "_parsed"):
-            return self._parsed  # type: ignore[has-type,no-any-return]
+            return self._parsed  # type: ignore[has-type]
         length = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(length) if length else b""
         ctype = self.headers.get("Content-Type") or ""

@@ -83,7 +83,8 @@ def test_each_publishable_change_drafts_once_per_account(session: Session) -> No
     )
     assert mastodon[reopened.id].text.startswith("Hill Top Swim is open again.")
     assert mastodon[updated.id].text.startswith(
-        "Maple Speech Clinic has new details on the Local Offer: email address and costs."
+        "Maple Speech Clinic on the Local Offer: email now b@x.org (was a@x.org), "
+        "and other details."
     )
     assert mastodon[removed.id].text.startswith(
         "Oak Tree Sensory Room has closed or is no longer on the Local Offer."
@@ -194,7 +195,7 @@ def test_posts_withdrawn_when_entry_removed_or_stale(
         (None, str(found[1].id)),
     ]
     assert all(e.note and "Withdrawn automatically" in e.note for e in events)
-    assert session.scalar(select(func.count()).select_from(AuditEvent)) >= 3
+    assert (session.scalar(select(func.count()).select_from(AuditEvent)) or 0) >= 3
 
 
 def test_new_account_gets_no_backlog(session: Session) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import threading
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -37,19 +38,19 @@ def facebook() -> Iterator[Fake]:
         yield fake
 
 
-def mastodon_account(session: Session, fake: Fake, **kw: object) -> SocialAccount:
+def mastodon_account(session: Session, fake: Fake, **kw: Any) -> SocialAccount:
     return make_account(
         session, Platform.MASTODON, settings={"api_base_url": fake.url, "read_timeout": 2}, **kw
-    )  # type: ignore[arg-type]
+    )
 
 
-def facebook_account(session: Session, fake: Fake, **kw: object) -> SocialAccount:
+def facebook_account(session: Session, fake: Fake, **kw: Any) -> SocialAccount:
     return make_account(
         session,
         Platform.FACEBOOK,
         settings={"graph_url": fake.url + "/v21.0", "page_id": "1000", "read_timeout": 0.5},
         **kw,
-    )  # type: ignore[arg-type]
+    )
 
 
 def approved(session: Session, account: SocialAccount, approver: User, n: int = 1) -> list[Post]:
@@ -79,6 +80,7 @@ def test_mastodon_publishes_once_with_idempotency_key(
 ) -> None:
     account = mastodon_account(session, mastodon)
     (post,) = approved(session, account, officers["approver"])
+    assert post.publish_at is not None
     assert publish_due(now=post.publish_at - dt.timedelta(minutes=1)) == {}  # not due yet
     assert publish_due(now=due(post)) == {"published": 1}
     post = reload(session, post)
@@ -226,7 +228,8 @@ def test_facebook_timeout_after_acceptance_is_reconciled(
     post = reload(session, post)
     assert "did not answer in time" in (post.last_error or "")
     facebook.delay_after_accept = 0
-    later = post.claimed_until + dt.timedelta(seconds=1)  # type: ignore[operator]
+    assert post.claimed_until is not None
+    later = post.claimed_until + dt.timedelta(seconds=1)
     assert publish_due(now=later) == {"published": 1}
     post = reload(session, post)
     assert len(facebook.posts) == 1
@@ -342,7 +345,7 @@ def test_unreadable_credentials_fail_the_post_clearly(
 
     account = mastodon_account(session, mastodon)
     (post,) = approved(session, account, officers["approver"])
-    monkeypatch.setenv("SECRET_KEY", "a-different-secret-key-than-before")
+    monkeypatch.setenv("SECRET_KEY", "a-different-secret-key-than-before-0123456789")
     reset_settings()
     assert publish_due(now=due(post)) == {"skipped": 1}
     post = reload(session, post)
@@ -457,7 +460,9 @@ def test_post_that_may_be_out_is_seen_through_not_withdrawn(
     assert entry is not None
     entry.stale = True
     session.commit()
-    later = reload(session, post).claimed_until + dt.timedelta(seconds=1)  # type: ignore[operator]
+    claimed_until = reload(session, post).claimed_until
+    assert claimed_until is not None
+    later = claimed_until + dt.timedelta(seconds=1)
     assert publish_due(now=later) == {"published": 1}
     post = reload(session, post)
     assert post.state is PostState.PUBLISHED

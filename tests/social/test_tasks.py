@@ -23,7 +23,8 @@ def test_task_names_routes_and_beat() -> None:
         assert name in app.tasks
         assert app.amqp.router.route({}, name)["queue"].name == "social"
     beat = {entry["task"]: entry["schedule"] for entry in celeryconfig.beat_schedule.values()}
-    assert beat["publisher.social.publish_due"] == 60.0
+    # Often enough that a post a dead worker held goes out within about a minute.
+    assert beat["publisher.social.publish_due"] <= 30.0
     assert "publisher.social.sweep" in beat
 
 

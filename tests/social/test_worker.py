@@ -27,8 +27,10 @@ def test_hook_sent_by_name_drafts_through_a_worker(
     )
     session.commit()
     saved = (app.conf.broker_url, app.conf.broker_transport_options)
-    app.conf.broker_url = TEST_REDIS_URL
-    app.conf.broker_transport_options = {**(saved[1] or {}), "global_keyprefix": redis_prefix}
+    app.conf.update(
+        broker_url=TEST_REDIS_URL,
+        broker_transport_options={**(saved[1] or {}), "global_keyprefix": redis_prefix},
+    )
     app.loader.import_default_modules()
     try:
         with start_worker(
@@ -48,7 +50,7 @@ def test_hook_sent_by_name_drafts_through_a_worker(
                 session.expire_all()
                 time.sleep(0.1)
     finally:
-        app.conf.broker_url, app.conf.broker_transport_options = saved
+        app.conf.update(broker_url=saved[0], broker_transport_options=saved[1])
     session.expire_all()
     found = list(session.scalars(select(Post)))
     assert [p.change_ids for p in found] == [[change.id]]

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from publisher.db import session_scope
 from publisher.models import Subscriber, SubscriberStatus
 from publisher.subscriptions.links import manage_url, unsubscribe_url
-from tests.browser import assert_accessible
+from tests.browser import assert_accessible, check_widths
 from tests.subscriptions.conftest import BASE_URL, links_in
 
 pytestmark = pytest.mark.browser
@@ -40,6 +40,9 @@ def test_subscribe_confirm_manage_and_leave_in_a_browser(app, browser, live_app,
         page.fill("#email", "browser@example.org")
         page.get_by_label("Health", exact=True).check()
         page.get_by_label("Once a month").check()
+        # Free services are never hidden: only paid ones need the box, and it says so.
+        assert "We always tell you about free services" in page.inner_text("form")
+        check_widths(page, "sign-up")
         page.get_by_role("button", name="Sign up").click()
         page.get_by_role("heading", name="Check your email").wait_for()
         assert_accessible(page)
@@ -49,7 +52,21 @@ def test_subscribe_confirm_manage_and_leave_in_a_browser(app, browser, live_app,
         assert_accessible(page)
         page.get_by_role("button", name="Yes, send me emails").click()
         page.get_by_role("heading", name="You are signed up").wait_for()
-        assert_accessible(page)
+        # The choices are read back, with the way to change them.
+        shown = page.inner_text("main")
+        assert "Types of service" in shown and "Health" in shown
+        assert "Ages 16 to 25" in shown and "Once a month" in shown
+        check_widths(page, "signed-up")
+        page.get_by_role("link", name="Change your choices or stop the emails").click()
+        page.get_by_role("heading", name="Your Local Offer emails").wait_for()
+
+        # The welcome email says the same, and keeps the links.
+        welcome = mail_sink.messages[1].message
+        assert welcome["Subject"].startswith("You are signed up")
+        html = welcome.get_body(("html",)).get_content()
+        assert "Types of service:</strong> Health" in html
+        page.set_content(html)
+        check_widths(page, "welcome-email")
 
         with session_scope() as session:
             sub = session.scalars(select(Subscriber)).one()
@@ -64,13 +81,17 @@ def test_subscribe_confirm_manage_and_leave_in_a_browser(app, browser, live_app,
         page.get_by_text("Your choices are saved").wait_for()
         assert_accessible(page)
 
-        page.get_by_role("link", name="Delete your data and stop all emails").click()
+        page.get_by_role("link", name="Delete your data now").click()
         page.get_by_role("heading", name="Delete your data").wait_for()
+        assert_accessible(page)
+        page.get_by_role("link", name="Go back").click()
+
+        # "Stop all emails" is its own button, apart from deleting data.
+        page.get_by_role("button", name="Stop all emails").click()
+        page.get_by_role("heading", name="Your emails have stopped").wait_for()
         assert_accessible(page)
 
         page.goto(_local(server, unsubscribe))
-        assert_accessible(page)
-        page.get_by_role("button", name="Stop my emails").click()
         page.get_by_role("heading", name="Your emails have stopped").wait_for()
         assert_accessible(page)
 

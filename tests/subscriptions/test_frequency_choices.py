@@ -8,10 +8,10 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
+from publisher.config import get_settings, reset_settings
 from publisher.db import session_scope
 from publisher.models import Frequency, Subscriber
 from publisher.newsletters.frequencies import rules_in_order
-from publisher.newsletters.settings import edition_settings
 from publisher.subscriptions.links import manage_url
 from tests.subscriptions.conftest import csrf_from, subscribe
 from tests.subscriptions.helpers import active_subscriber, get
@@ -21,8 +21,9 @@ pytestmark = pytest.mark.date_sensitive
 
 def test_sign_up_offers_every_frequency_and_takes_daily(client, monkeypatch):
     monkeypatch.setenv("EDITION_SEND_TIME", "07:30")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     html = client.get("/subscriptions/").get_data(as_text=True)
-    settings = edition_settings()
+    settings = get_settings().editions
     for rule in rules_in_order():
         assert f'value="{rule.frequency.value}"' in html
         assert rule.choice(settings) in html

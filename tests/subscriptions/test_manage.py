@@ -7,7 +7,6 @@ import datetime as dt
 import json
 from urllib.parse import urlsplit
 
-import itsdangerous.timed
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -119,7 +118,7 @@ def test_unsubscribe_get_shows_a_button_and_changes_nothing(client):
     assert get(sub.id).status is SubscriberStatus.ENDED
 
 
-def test_send_me_a_link_emails_a_one_hour_link_only_to_subscribers(client, mail_sink, monkeypatch):
+def test_send_me_a_link_emails_a_one_hour_link_only_to_subscribers(client, mail_sink, clock):
     active_subscriber()
     answers = set()
     for email in ("parent@example.org", "stranger@example.org"):
@@ -134,7 +133,7 @@ def test_send_me_a_link_emails_a_one_hour_link_only_to_subscribers(client, mail_
     manage = next(p for p in paths if p.startswith("/subscriptions/manage/"))
     assert client.get(manage).status_code == 200
     later = dt.datetime.now(dt.UTC) + dt.timedelta(hours=2)
-    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later.timestamp())
+    clock.set(later)
     r = client.get(manage)
     assert r.status_code == 400 and "run out" in r.get_data(as_text=True)
 

@@ -31,7 +31,8 @@ def snap(**kw: Any) -> dict[str, Any]:
 
 
 def prefs(**kw: Any) -> Preferences:
-    return Preferences(**{k: frozenset(v) if isinstance(v, list) else v for k, v in kw.items()})
+    fields: dict[str, Any] = {k: frozenset(v) if isinstance(v, list) else v for k, v in kw.items()}
+    return Preferences(**fields)
 
 
 def test_empty_preferences_match_everything_that_is_not_stale_or_paid():

@@ -8,6 +8,7 @@ import hashlib
 import pytest
 from sqlalchemy import func, select
 
+from publisher.config import reset_settings
 from publisher.db import session_scope
 from publisher.models import ConsentRecord, ConsentSource, Subscriber, SubscriberStatus
 from publisher.subscriptions import consent, tokens
@@ -41,6 +42,7 @@ def test_form_has_labelled_fields_and_fieldsets(client):
 
 def test_form_names_the_configured_weekly_day(client, monkeypatch):
     monkeypatch.setenv("WEEKLY_EDITION_DAY", "tuesday")
+    reset_settings()  # settings are read once (tests/settings_env.py)
     assert "Once a week, on Tuesday" in client.get("/subscriptions/").get_data(as_text=True)
 
 
@@ -100,7 +102,14 @@ def test_confirm_link_shows_a_button_and_only_the_post_confirms(client, mail_sin
         assert sub.consents[0].confirmed_at is not None
     again = client.post(path, data={"csrf_token": csrf_from(page.get_data(as_text=True))})
     assert again.status_code == 200 and "already confirmed" in again.get_data(as_text=True)
-    assert len(mail_sink.messages) == 1  # confirming sends nothing else
+    # Confirming sends one welcome email with the choices read back; confirming again
+    # sends nothing more.
+    assert len(mail_sink.messages) == 2
+    welcome = mail_sink.messages[1].message
+    assert welcome["Subject"] == "You are signed up for Example Council Local Offer emails"
+    text = welcome.get_body(("plain",)).get_content()
+    assert "- How often:" in text and "/subscriptions/manage/" in text
+    assert "/subscriptions/unsubscribe/" in text
 
 
 def test_answer_is_the_same_for_new_pending_and_active_addresses(client, mail_sink):
@@ -224,7 +233,7 @@ def test_per_client_rate_limit(app, mail_sink):
     assert len(mail_sink.messages) == 3
 
 
-def test_forged_and_expired_confirm_links(client, mail_sink, monkeypatch):
+def test_forged_and_expired_confirm_links(client, mail_sink, clock):
     subscribe(client, "a@example.org")
     path = links_in(mail_sink.messages[0].message)[0]
     token = path.rsplit("/", 1)[1]
@@ -232,11 +241,10 @@ def test_forged_and_expired_confirm_links(client, mail_sink, monkeypatch):
     r = client.post(forged, data={"csrf_token": csrf(client)})
     assert r.status_code == 400 and "This link does not work" in r.get_data(as_text=True)
     # Eight days on, the same link has run out.
-    import itsdangerous.timed
 
     real = tokens.read(tokens.CONFIRM, token)
     later = dt.datetime.now(dt.UTC) + dt.timedelta(days=8)
-    monkeypatch.setattr(itsdangerous.timed.time, "time", lambda: later.timestamp())
+    clock.set(later)
     r = client.post(path, data={"csrf_token": csrf(client)})
     assert r.status_code == 400 and "run out" in r.get_data(as_text=True)
     with session_scope() as session:
@@ -262,6 +270,7 @@ def test_simultaneous_requests_for_one_new_address_make_one_subscriber(app, mail
 
     app.config["SUBSCRIPTIONS_LIMIT_PER_ADDRESS"] = 100
     app.config["SUBSCRIPTIONS_LIMIT_PER_CLIENT"] = 100
+    app.config["SUBSCRIPTIONS_PER_MAILBOX_PER_DAY"] = 100
 
     def post(_: int) -> int:
         with app.test_client() as c:

@@ -7,6 +7,7 @@ import socket
 import pytest
 from celery.exceptions import Retry
 
+from publisher.config import reset_settings
 from publisher.db import session_scope
 from publisher.mail import RetryableSendError
 from publisher.models import ConsentSource
@@ -50,6 +51,7 @@ def test_send_notice_task_retries_when_the_server_is_down(app, mail_sink, monkey
     with socket.socket() as s:  # a port nobody listens on
         s.bind(("127.0.0.1", 0))
         monkeypatch.setenv("SMTP_URL", f"smtp://127.0.0.1:{s.getsockname()[1]}")
+        reset_settings()  # settings are read once (tests/settings_env.py)
     # Called directly, Celery's retry() re-raises the error instead of queueing a retry.
     with pytest.raises((Retry, RetryableSendError)):
         send_notice.run(notice.kind.value, notice.subscriber_id, notice.consent_id, notice.reason)

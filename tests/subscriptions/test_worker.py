@@ -29,14 +29,13 @@ def queued_app(app, redis_prefix):
     saved = (celery_app.conf.broker_url, celery_app.conf.broker_transport_options)
     options = dict(saved[1] or {})
     options["global_keyprefix"] = redis_prefix
-    celery_app.conf.broker_url = TEST_REDIS_URL
-    celery_app.conf.broker_transport_options = options
+    celery_app.conf.update(broker_url=TEST_REDIS_URL, broker_transport_options=options)
     _fresh_connections(celery_app)
     app.config["SUBSCRIPTIONS_SEND_INLINE"] = False
     try:
         yield app
     finally:
-        celery_app.conf.broker_url, celery_app.conf.broker_transport_options = saved
+        celery_app.conf.update(broker_url=saved[0], broker_transport_options=saved[1])
         _fresh_connections(celery_app)
 
 

@@ -16,15 +16,46 @@ from publisher import outgoing
 
 
 class PublishError(Exception):
-    """A failure, with a message an officer can act on."""
+    """A failure, with a message an officer can act on. ``nothing_sent`` is True when the
+    post certainly did not reach the platform (no connection was made, or the platform
+    answered with a refusal), so a withdrawal can say so plainly."""
+
+    def __init__(self, message: str, *, nothing_sent: bool = False) -> None:
+        super().__init__(message)
+        self.nothing_sent = nothing_sent
 
 
 class Retryable(PublishError):
     """Worth trying again later: rate limits, server errors, timeouts, network trouble."""
 
-    def __init__(self, message: str, retry_after: float | None = None) -> None:
-        super().__init__(message)
+    def __init__(
+        self, message: str, retry_after: float | None = None, *, nothing_sent: bool = False
+    ) -> None:
+        super().__init__(message, nothing_sent=nothing_sent)
         self.retry_after = retry_after
+
+
+# Failures that happen before a request could be sent: nothing reached the platform.
+_NOT_CONNECTED_NAMES = frozenset(
+    {"NewConnectionError", "ConnectTimeout", "ConnectTimeoutError", "ConnectError", "gaierror"}
+)
+
+
+def never_connected(exc: BaseException) -> bool:
+    """True when ``exc`` (or what it wraps) says no connection was ever made: refused,
+    no such host, or a connect time-out. A reset or read time-out is not: the request
+    may have arrived."""
+    seen: set[int] = set()
+    todo: list[object] = [exc]
+    while todo:
+        item = todo.pop()
+        if not isinstance(item, BaseException) or id(item) in seen:
+            continue
+        seen.add(id(item))
+        if isinstance(item, ConnectionRefusedError) or type(item).__name__ in _NOT_CONNECTED_NAMES:
+            return True
+        todo.extend([item.__cause__, item.__context__, getattr(item, "reason", None), *item.args])
+    return False
 
 
 class Permanent(PublishError):
@@ -55,6 +86,10 @@ class Outgoing:
     attempt_at: dt.datetime
     settings: dict[str, Any] = field(default_factory=dict)
     credentials: dict[str, str] = field(default_factory=dict, repr=False)
+    # An uploaded image, stored with the post (publisher.social.uploads): adapters that
+    # upload bytes use these instead of fetching ``image_url``.
+    image_data: bytes | None = field(default=None, repr=False)
+    image_type: str | None = None
 
 
 @dataclass(frozen=True)
@@ -85,7 +120,9 @@ def http_session(settings: dict[str, Any]) -> outgoing.CheckedSession:
 def refused(what: str, exc: BaseException) -> Permanent:
     """An address the service will not call: the admin must change it. No detail beyond
     the reason, so the message cannot be used to map the council's network."""
-    return Permanent(f"The {what} address cannot be used: {outgoing.plain_reason(exc)}.")
+    return Permanent(
+        f"The {what} address cannot be used: {outgoing.plain_reason(exc)}.", nothing_sent=True
+    )
 
 
 def timeout(settings: dict[str, Any]) -> tuple[float, float]:

@@ -37,10 +37,11 @@ from publisher.social.adapters.base import (
     Permanent,
     Published,
     Retryable,
+    never_connected,
     refused,
     timeout,
 )
-from publisher.social.adapters.images import fetch_image
+from publisher.social.adapters.images import image_of
 
 COLLECTION = "app.bsky.feed.post"
 # app.bsky.embed.images: each image at most 1,000,000 bytes.
@@ -160,7 +161,7 @@ class BlueskyAdapter:
                 )
             blob = None
             if outgoing.image_url:
-                image = fetch_image(outgoing.image_url, outgoing.settings, MAX_IMAGE_BYTES)
+                image = image_of(outgoing, MAX_IMAGE_BYTES)
                 blob = client.upload_blob(image.data).blob
             record = build_record(outgoing, client.get_current_time_iso(), blob)
             created = client.com.atproto.repo.create_record(
@@ -203,15 +204,21 @@ def _classify(exc: RequestErrorBase) -> Exception:
         wait = exc.retry_after
         if wait is None and exc.reset_at is not None:
             wait = max(exc.reset_at.timestamp() - time.time(), 0.0)
-        return Retryable("Bluesky says we are posting too often (rate limit).", wait)
+        return Retryable(
+            "Bluesky says we are posting too often (rate limit).", wait, nothing_sent=True
+        )
     if isinstance(exc, UnauthorizedError):
         return Permanent(
             f"Bluesky did not accept the handle and app password ({exc}). "
-            "An admin needs to enter them again."
+            "An admin needs to enter them again.",
+            nothing_sent=True,
         )
     if isinstance(exc, NetworkError):
         # General words: the same for a closed port as for a slow server.
-        return Retryable("Could not reach Bluesky: could not connect to the server.")
+        return Retryable(
+            "Could not reach Bluesky: could not connect to the server.",
+            nothing_sent=never_connected(exc),
+        )
     if isinstance(exc, BadRequestError):
         if _error_name(exc) in ("ExpiredToken", "InvalidToken"):
             return Retryable(f"Bluesky session expired ({exc}).")

@@ -22,6 +22,7 @@ from publisher.social.adapters.base import (
     Published,
     Retryable,
     http_session,
+    never_connected,
     refused,
     retry_after_header,
     timeout,
@@ -67,7 +68,10 @@ class FacebookAdapter:
         except requests.ConnectionError as exc:
             # Includes a connection reset after sending: the post may exist; the next
             # attempt checks the feed first (maybe_sent).
-            raise Retryable(f"Could not reach Facebook: {exc.__class__.__name__}.") from exc
+            raise Retryable(
+                f"Could not reach Facebook: {exc.__class__.__name__}.",
+                nothing_sent=never_connected(exc),
+            ) from exc
         except requests.Timeout as exc:
             raise Retryable("Facebook did not answer in time; will check before retrying.") from exc
         body = _json(response)
@@ -143,7 +147,9 @@ def _error(response: requests.Response, body: dict[str, Any]) -> Exception:
     message = error.get("message") or response.reason or "no details"
     wait = retry_after_header(response.headers.get("Retry-After"))
     if response.status_code == 429 or code in RATE_LIMIT_CODES:
-        return Retryable(f"Facebook says we are posting too often: {message}", wait)
+        return Retryable(
+            f"Facebook says we are posting too often: {message}", wait, nothing_sent=True
+        )
     if response.status_code >= 500 or code in TRANSIENT_CODES or error.get("is_transient"):
         return Retryable(f"Facebook had a temporary problem: {message}", wait)
     if (
@@ -152,6 +158,7 @@ def _error(response: requests.Response, body: dict[str, Any]) -> Exception:
         or (error.get("type") == "OAuthException" and code != 100)
     ):
         return Permanent(
-            f"Facebook did not accept the page token: {message} An admin needs to enter a new one."
+            f"Facebook did not accept the page token: {message} An admin needs to enter a new one.",
+            nothing_sent=True,
         )
-    return Permanent(f"Facebook rejected the post: {message}")
+    return Permanent(f"Facebook rejected the post: {message}", nothing_sent=True)

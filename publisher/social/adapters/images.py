@@ -66,3 +66,13 @@ def fetch_image(url: str, settings: dict[str, Any], max_bytes: int) -> Image:
     except requests.RequestException as exc:
         raise Retryable(f"The image could not be fetched: {outgoing.plain_reason(exc)}.") from exc
     return Image(bytes(data), mime)
+
+
+def image_of(outgoing: Any, max_bytes: int) -> Image:
+    """The post's image: the uploaded bytes when there are some, else fetched from its
+    address (issue 13.6)."""
+    if outgoing.image_data is not None and outgoing.image_type in IMAGE_TYPES:
+        if len(outgoing.image_data) > max_bytes:
+            raise _too_large(max_bytes)
+        return Image(outgoing.image_data, outgoing.image_type)
+    return fetch_image(outgoing.image_url, outgoing.settings, max_bytes)

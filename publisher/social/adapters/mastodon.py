@@ -28,11 +28,12 @@ from publisher.social.adapters.base import (
     Published,
     Retryable,
     http_session,
+    never_connected,
     refused,
     retry_after_header,
     timeout,
 )
-from publisher.social.adapters.images import fetch_image
+from publisher.social.adapters.images import image_of
 
 # Mastodon remembers an Idempotency-Key for an hour; leave a margin.
 IDEMPOTENCY_WINDOW = dt.timedelta(minutes=50)
@@ -78,7 +79,7 @@ class MastodonAdapter:
             if outgoing.image_url:
                 # A retry uploads again; an unattached upload is simply cleaned up by the
                 # server later.
-                image = fetch_image(outgoing.image_url, outgoing.settings, MAX_IMAGE_BYTES)
+                image = image_of(outgoing, MAX_IMAGE_BYTES)
                 media = api.media_post(
                     image.data, mime_type=image.mime_type, description=outgoing.image_alt
                 )
@@ -99,11 +100,14 @@ class MastodonAdapter:
             )
             if wait is None and api.ratelimit_reset:
                 wait = max(float(api.ratelimit_reset) - time.time(), 0.0)
-            raise Retryable("Mastodon says we are posting too often (rate limit).", wait) from exc
+            raise Retryable(
+                "Mastodon says we are posting too often (rate limit).", wait, nothing_sent=True
+            ) from exc
         except MastodonUnauthorizedError as exc:
             raise Permanent(
                 f"Mastodon did not accept the access token ({_detail(exc)}). "
-                "An admin needs to enter a new one."
+                "An admin needs to enter a new one.",
+                nothing_sent=True,
             ) from exc
         except MastodonServerError as exc:
             raise Retryable(f"Mastodon had a server error ({_detail(exc)}).") from exc
@@ -113,13 +117,18 @@ class MastodonAdapter:
             if outgoing_http.refusal_in(exc) is not None:
                 raise refused("Mastodon server", exc) from exc
             raise Retryable(
-                f"Could not reach Mastodon: {outgoing_http.plain_reason(exc.__context__ or exc)}."
+                f"Could not reach Mastodon: {outgoing_http.plain_reason(exc.__context__ or exc)}.",
+                nothing_sent=never_connected(exc),
             ) from exc
         except MastodonAPIError as exc:
             code = exc.args[1] if len(exc.args) > 1 else None
             if code == 403:
-                raise Permanent(f"Mastodon refused the post ({_detail(exc)}).") from exc
-            raise Permanent(f"Mastodon rejected the post: {_detail(exc)}") from exc
+                raise Permanent(
+                    f"Mastodon refused the post ({_detail(exc)}).", nothing_sent=True
+                ) from exc
+            raise Permanent(
+                f"Mastodon rejected the post: {_detail(exc)}", nothing_sent=code is not None
+            ) from exc
         return Published(post_id=str(status["id"]), url=status.get("url"))
 
 

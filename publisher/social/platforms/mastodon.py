@@ -36,10 +36,13 @@ DESCRIPTION = Description(
         ),
         Field(
             "access_token",
-            "Access token",
-            "On the Mastodon server: Preferences, Development, New application. Tick "
-            "write:statuses and write:media, save, then copy \u201cYour access token\u201d.",
+            "Access token (optional)",
+            "Easiest: leave this empty, save, then press \u201cConnect with Mastodon\u201d "
+            "and sign in on your server. Or, on the Mastodon server: Preferences, "
+            "Development, New application; tick write:statuses and write:media, save, then "
+            "copy \u201cYour access token\u201d.",
             secret=True,
+            required=False,
         ),
     ),
     load_adapter=_adapter,

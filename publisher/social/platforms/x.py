@@ -44,6 +44,7 @@ from publisher.social.adapters.base import (
     Published,
     Retryable,
     http_session,
+    never_connected,
     refused,
     retry_after_header,
     timeout,
@@ -108,15 +109,18 @@ class _Client:
         try:
             # The checked session: public addresses only, redirects checked, a deadline.
             with http_session(self.settings) as http:
-                return http.request(
+                response: requests.Response = http.request(
                     method, self.base + path, auth=self.auth, timeout=self.timeout, **kwargs
                 )
+                return response
         except outgoing_http.Refused as exc:
             raise refused("X API", exc) from exc
         except requests.Timeout as exc:
             raise Retryable("X did not answer in time; will check before trying again.") from exc
         except requests.RequestException as exc:
-            raise Retryable(f"Could not reach X: {exc.__class__.__name__}.") from exc
+            raise Retryable(
+                f"Could not reach X: {exc.__class__.__name__}.", nothing_sent=never_connected(exc)
+            ) from exc
 
     def find(self, outgoing: Outgoing) -> Published | None:
         """The account's post with this text since the draft was made, if X lets us read
@@ -192,17 +196,20 @@ def _error(
     detail = _detail(body) or response.reason or "no details"
     doing = "check X for an earlier attempt" if checking else "post to X"
     if response.status_code == 429:
-        return Retryable("X says we are posting too often (rate limit).", _wait(response))
+        return Retryable(
+            "X says we are posting too often (rate limit).", _wait(response), nothing_sent=True
+        )
     if response.status_code >= 500:
         return Retryable(f"X had a server error ({response.status_code}) when we tried to {doing}.")
     if response.status_code == 401:
         return Permanent(
             "X did not accept the account's keys and tokens. An admin needs to enter them "
-            "again (the access token needs Read and write permission)."
+            "again (the access token needs Read and write permission).",
+            nothing_sent=True,
         )
     if checking:
         return Permanent(f"X would not show the account's posts: {detail}")
-    return Permanent(f"X refused the post: {detail}")
+    return Permanent(f"X refused the post: {detail}", nothing_sent=True)
 
 
 DESCRIPTION = Description(

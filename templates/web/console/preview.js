@@ -14,12 +14,17 @@
       var text = box.querySelector('[data-preview-text="' + key + '"]');
       var counter = box.querySelector('[data-counter="' + key + '"]');
       var list = box.querySelector('[data-problems="' + key + '"]');
-      if (!text || !counter || !list) { return; }
+      if (!text || !counter) { return; }
       text.textContent = p.text;
+      // Other platforms' counts are only a look: never red (issue 13.6).
+      var neutral = counter.getAttribute("data-neutral") === "yes";
       counter.textContent = p.remaining >= 0
         ? p.count + " of " + p.limit + " " + p.unit + ". " + p.remaining + " left."
-        : p.count + " of " + p.limit + " " + p.unit + ". " + (-p.remaining) + " too many.";
-      counter.className = p.remaining >= 0 ? "counter-ok" : "counter-over";
+        : neutral
+          ? p.count + " of " + p.limit + " " + p.unit + ": longer than " + p.label + " allows."
+          : p.count + " of " + p.limit + " " + p.unit + ". " + (-p.remaining) + " too many.";
+      counter.className = (p.remaining >= 0 || neutral) ? "counter-ok" : "counter-over";
+      if (!list) { return; }
       list.textContent = "";
       p.problems.forEach(function (problem) {
         var li = document.createElement("li");
