@@ -274,7 +274,7 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
 
     from publisher import db as dbmod
     from publisher.console.users import create_user
-    from publisher.insight import upkeep
+    from publisher.insight import memo, upkeep
     from publisher.insight.selection import Cursor
     from publisher.migrate import upgrade
     from publisher.models import InsightChange
@@ -349,16 +349,25 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
         "/api/changes, topic, middle": f"/api/changes?locality=district-2&cursor={cursor}",
         "/console/reach": "/console/reach",
     }
-    timings: dict[str, list[float]] = {name: [] for name in ["baseline: PK lookup", *pages]}
+    # "cold": every built answer the process keeps is forgotten first (publisher.insight
+    # .memo), so the figure is the database and the rendering; "warm": as served between
+    # two refreshes, when people ask for the same address again.
+    names = ["baseline: PK lookup"]
+    for name in pages:
+        names += [f"{name} (cold)", f"{name} (warm)"]
+    timings: dict[str, list[float]] = {name: [] for name in names}
     for name, path in pages.items():  # warm up, and check every page answers
         status = client.get(path).status_code
         assert status == 200, (name, status)
     for _ in range(args.requests):
         for name, path in pages.items():
-            for label, target in (
-                ("baseline: PK lookup", f"/bench/pk/{rng.choice(ids)}"),
-                (name, path),
+            for label, target, cold in (
+                ("baseline: PK lookup", f"/bench/pk/{rng.choice(ids)}", False),
+                (f"{name} (cold)", path, True),
+                (f"{name} (warm)", path, False),
             ):
+                if cold:
+                    memo.clear_all()
                 t0 = time.perf_counter()
                 client.get(target)
                 timings[label].append(time.perf_counter() - t0)

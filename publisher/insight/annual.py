@@ -183,9 +183,17 @@ def _reach(session: Session, year: int, upto: dt.date) -> list[Table]:
 
 
 def you_said_pairs(session: Session, year: int) -> list[tuple[str, str]]:
-    """ "You said, we did" pairs recorded in the year. The project does not record them
-    yet; when it does, read them here and the report shows them."""
-    return []
+    """The "You said, we did" pairs published in the year (``publisher.feedback``), as
+    (what people said, what the council said and did), oldest first."""
+    from publisher.feedback import service
+
+    pairs = []
+    for p in reversed(service.published(session, year=year)):
+        did = " ".join(
+            part for part in (p.response, f"We did: {p.action}" if p.action else "") if part
+        )
+        pairs.append((p.you_said or p.topic, did))
+    return pairs
 
 
 def build(session: Session, year: int, today: dt.date) -> AnnualReport:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from publisher.config import get_settings
 from publisher.db import session_factory
 from publisher.feeds.filters import FilterError, vocabulary
-from publisher.insight import export, openapi
+from publisher.insight import export, memo, openapi
 from publisher.insight.selection import (
     KINDS,
     Cursor,
@@ -35,6 +35,8 @@ bp = Blueprint("insight_changes", __name__)
 PAGE_SIZE = 20
 API_PAGE_SIZE = 50
 API_CACHE_SECONDS = 60
+# Built pages and API answers kept per process (about 20 KB each), for one refresh.
+_pages: memo.Recent[str] = memo.Recent(size=256, seconds=300)
 
 
 def _args() -> list[tuple[str, str]]:
@@ -92,31 +94,40 @@ def changes_page() -> Any:
             sel=None,
         ), 400
     with _session() as session:
-        page = page_of(session, sel, limit=PAGE_SIZE, after=after_c, before=before_c)
-        vocab = vocabulary()
-        body = render_template(
-            "web/changes.html",
-            error=None,
-            vocab=vocab,
-            kinds=KINDS,
-            form=dict(sel.pairs()),
-            sel=sel,
-            described=sel.describe(vocab),
-            page=page,
-            newer_url=_page_url(sel, "before", page.newer),
-            older_url=_page_url(sel, "after", page.older),
-            query=sel.query,
-            attribution=export.attribution(),
-            licence_url=export.LICENCE_URL,
-            licence_name=export.LICENCE_NAME,
-            filter_query=lambda name, slug: urlencode(
-                [(n, v) for n, v in sel.pairs() if n != name] + [(name, slug)]
-            ),
-        )
+        # Built once per summary refresh for each address people ask for (many ask for
+        # the same few), like the feeds' stored documents.
+        key = (memo.generation(session), "page", request.query_string)
+        body = _pages.get(key, lambda: _render_page(session, sel, after_c, before_c))
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = f"public, max-age={API_CACHE_SECONDS}"
     response.add_etag()
     return response.make_conditional(request)
+
+
+def _render_page(
+    session: Session, sel: Selection, after_c: Cursor | None, before_c: Cursor | None
+) -> str:
+    page = page_of(session, sel, limit=PAGE_SIZE, after=after_c, before=before_c)
+    vocab = vocabulary()
+    return render_template(
+        "web/changes.html",
+        error=None,
+        vocab=vocab,
+        kinds=KINDS,
+        form=dict(sel.pairs()),
+        sel=sel,
+        described=sel.describe(vocab),
+        page=page,
+        newer_url=_page_url(sel, "before", page.newer),
+        older_url=_page_url(sel, "after", page.older),
+        query=sel.query,
+        attribution=export.attribution(),
+        licence_url=export.LICENCE_URL,
+        licence_name=export.LICENCE_NAME,
+        filter_query=lambda name, slug: urlencode(
+            [(n, v) for n, v in sel.pairs() if n != name] + [(name, slug)]
+        ),
+    )
 
 
 def _page_url(sel: Selection, name: str, cursor: Cursor | None) -> str | None:
@@ -163,8 +174,18 @@ def api_changes() -> Any:
         body = json.dumps({"error": str(exc), "valid": valid_values()}, ensure_ascii=False)
         return _licence_link(Response(body, status=400, mimetype="application/json"))
     with _session() as session:
-        page = page_of(session, sel, limit=limit, after=cursor)
-        items = [as_record(c) for c in page.items]
+        key = (memo.generation(session), "api", request.query_string)
+        body = _pages.get(key, lambda: _api_body(session, sel, limit, cursor))
+    response = Response(body, mimetype="application/json")
+    response.headers["Cache-Control"] = f"public, max-age={API_CACHE_SECONDS}"
+    response.add_etag()
+    response.make_conditional(request)
+    return _licence_link(response)
+
+
+def _api_body(session: Session, sel: Selection, limit: int, cursor: Cursor | None) -> str:
+    page = page_of(session, sel, limit=limit, after=cursor)
+    items = [as_record(c) for c in page.items]
     next_cursor = page.older.token() if page.older else None
     base = get_settings().public_base_url
     payload = {
@@ -179,11 +200,7 @@ def api_changes() -> Any:
         "selection": dict(sel.pairs()),
         "licence": export.licence(),
     }
-    response = Response(json.dumps(payload, ensure_ascii=False), mimetype="application/json")
-    response.headers["Cache-Control"] = f"public, max-age={API_CACHE_SECONDS}"
-    response.add_etag()
-    response.make_conditional(request)
-    return _licence_link(response)
+    return json.dumps(payload, ensure_ascii=False)
 
 
 @bp.get("/api/openapi.json")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import weakref
+from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
@@ -31,7 +32,7 @@ def bump(session: Session) -> None:
     store.set_watermark(session, GENERATION, generation(session) + 1)
 
 
-_all: weakref.WeakSet[Memo[object]] = weakref.WeakSet()
+_all: weakref.WeakSet[Memo[object] | Recent[object]] = weakref.WeakSet()
 
 
 def clear_all() -> None:
@@ -65,3 +66,32 @@ class Memo(Generic[T]):
     def clear(self) -> None:
         with self._lock:
             self._value = None
+
+
+class Recent(Generic[T]):
+    """The last ``size`` answers, each for its own key (a page of one filter)."""
+
+    def __init__(self, size: int, seconds: float) -> None:
+        _all.add(self)  # type: ignore[arg-type]
+        self.size, self.seconds = size, seconds
+        self._lock = threading.Lock()
+        self._items: OrderedDict[Hashable, tuple[float, T]] = OrderedDict()
+
+    def get(self, key: Hashable, build: Callable[[], T]) -> T:
+        now = time.monotonic()
+        with self._lock:
+            found = self._items.get(key)
+            if found is not None and now - found[0] < self.seconds:
+                self._items.move_to_end(key)
+                return found[1]
+        value = build()
+        with self._lock:
+            self._items[key] = (now, value)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return value
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()

@@ -168,19 +168,43 @@ def topic_totals(session: Session, tags: list[str]) -> dict[str, int]:
     return dict(rows.tuples().all())
 
 
-def _statement(session: Session, sel: Selection) -> tuple[Any, Any, Any, int | None]:
+# Walking the rarest topic's index costs about (page size / the share of its rows that
+# match the other topics) index probes per page; past this many, PostgreSQL's GIN index
+# (which intersects the topics' posting lists, then sorts the few matches) is cheaper.
+WALK_LIMIT = 4000
+
+
+def _walk_cost(tags: list[str], totals: dict[str, int], limit: int) -> float:
+    """Rows a walk of the rarest topic reads to fill a page, if topics were independent."""
+    everything = max(totals.get("all", 0), 1)
+    driver = min(tags, key=lambda t: totals.get(t, 0))
+    share = 1.0
+    for tag in tags:
+        if tag != driver:
+            share *= totals.get(tag, 0) / everything
+    return (limit + 1) / share if share else float("inf")
+
+
+def _statement(
+    session: Session, sel: Selection, limit: int = 20
+) -> tuple[Any, Any, Any, int | None]:
     """The select, its order columns, and the total if the counts tell it."""
     tags = sel.tags()
-    totals = topic_totals(session, tags or ["all"])
+    totals = topic_totals(session, [*tags, "all"])
     total = None
     if not sel.since and not sel.until and len(tags) <= 1:
         total = totals.get(tags[0] if tags else "all", 0)
     if not tags:
         stmt = select(InsightChange)
         occurred, change_id = InsightChange.occurred_at, InsightChange.change_id
-    elif len(tags) > 1 and session.get_bind().dialect.name == "postgresql":
-        # One containment test on the GIN-indexed text[]: the planner reads a rare mix
-        # from the GIN index and walks the date index for a common one.
+    elif (
+        len(tags) > 1
+        and session.get_bind().dialect.name == "postgresql"
+        and _walk_cost(tags, totals, limit) > WALK_LIMIT
+    ):
+        # A rare mix: one containment test on the GIN-indexed text[] finds the few
+        # matches at once. (A common mix walks the rarest topic's index below: the
+        # planner would otherwise read every match from the GIN index and sort them.)
         as_array = type_coerce(InsightChange.tags, ARRAY(String(120)))
         stmt = select(InsightChange).where(as_array.contains(tags))
         occurred, change_id = InsightChange.occurred_at, InsightChange.change_id
@@ -219,7 +243,7 @@ def page_of(
 ) -> Page:
     """Newest first. ``after``: changes older than the cursor (the next page);
     ``before``: changes newer than it (the page before)."""
-    stmt, occurred, change_id, total = _statement(session, sel)
+    stmt, occurred, change_id, total = _statement(session, sel, limit)
     key = tuple_(occurred, change_id)
     if before is not None:
         stmt = stmt.where(key > _bound(before))

@@ -32,8 +32,8 @@ from sqlalchemy.orm import Session
 from publisher.config import get_settings
 from publisher.db import Base
 from publisher.feeds.items import is_published, link_for, summary_for, title_for
-from publisher.insight import memo, store
-from publisher.insight.coverage_sql import coverage_counts, subscriber_topics
+from publisher.insight import coverage, memo, store
+from publisher.insight.coverage_sql import subscriber_topics
 from publisher.insight.events import CONFIRMATIONS, SIGNUPS, UNSUBSCRIBES
 from publisher.insight.periods import month_of, today_uk, week_of
 from publisher.models import (
@@ -175,17 +175,18 @@ def _slugs(value: Any) -> list[str]:
 def refresh_entries(session: Session, day: dt.date | None = None) -> None:
     """Today's freshness, coverage and supply, from the present entries."""
     day = day or today_uk()
-    cutoff = day - dt.timedelta(days=CHECKED_WITHIN_DAYS)
-    present = Entry.present.is_(True)
-    active = session.scalar(select(func.count()).select_from(Entry).where(present)) or 0
-    stale = session.scalar(select(func.count()).select_from(Entry).where(present, Entry.stale)) or 0
-    checked, need_age, locality, supply = coverage_counts(session, cutoff)
+    cells = coverage.keep_current(session, day)
+    freshness = {k[2:]: n for k, n in cells.items() if k.startswith("f:")}
     store.set_snapshot(
-        session, day, "freshness", {"active": active, "checked": checked, "stale": stale}
+        session, day, "freshness", {"active": 0, "checked": 0, "stale": 0, **freshness}
     )
-    store.set_snapshot(session, day, "coverage_need_age", need_age)
-    store.set_snapshot(session, day, "coverage_locality", locality)
-    store.set_snapshot(session, day, "supply_topic", supply)
+    for prefix, metric in (
+        ("g:", "coverage_need_age"),
+        ("p:", "coverage_locality"),
+        ("s:", "supply_topic"),
+    ):
+        found = {k[2:]: n for k, n in cells.items() if k.startswith(prefix)}
+        store.set_snapshot(session, day, metric, found)
     memo.bump(session)
 
 
@@ -261,6 +262,7 @@ def rebuild(session: Session, day: dt.date | None = None) -> RefreshResult:
     session.execute(delete(InsightCount).where(InsightCount.metric != "feed_requests"))
     session.execute(delete(InsightEdition))
     session.execute(delete(InsightSnapshot).where(InsightSnapshot.metric == "freshness"))
+    coverage.start_again(session)
     store.set_watermark(session, "changes", 0)
     result = refresh(session, day)
     _backfill_freshness(session, day or today_uk())

@@ -29,6 +29,7 @@ from publisher.models.insight import (
     InsightChangeTopic,
     InsightCount,
     InsightEdition,
+    InsightEntry,
     InsightSnapshot,
     InsightState,
 )
@@ -91,6 +92,7 @@ __all__ = [
     "InsightChangeTopic",
     "InsightCount",
     "InsightEdition",
+    "InsightEntry",
     "InsightSnapshot",
     "InsightState",
     "LoginAttempt",

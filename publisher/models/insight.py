@@ -21,7 +21,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -109,3 +109,22 @@ class InsightState(Base):
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     value: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InsightEntry(Base):
+    """What one entry adds to the coverage and freshness counts, so that a crawl
+    changing 100 entries adjusts the counts by 100 entries' worth (``insight.coverage``).
+
+    ``present_keys`` count while the entry is present; ``checked_keys`` while it is also
+    checked (assured on or after ``checked_until`` minus 12 months): ``counted`` says
+    whether they are in the counts now, so the daily aging takes them out once.
+    """
+
+    __tablename__ = "insight_entries"
+    __table_args__ = (Index("ix_insight_entries_aging", "counted", "checked_until"),)
+
+    entry_pk: Mapped[int] = mapped_column(primary_key=True, autoincrement=False)
+    present_keys: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    checked_keys: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    checked_until: Mapped[dt.date | None] = mapped_column(Date)
+    counted: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -71,3 +71,35 @@ def test_console_report_for_a_past_year_is_empty_not_broken(
     assert download.headers["Content-Disposition"].endswith(f"local-offer-report-{year}.csv")
     # Signed out: no report.
     assert app.test_client().get("/console/report/annual").status_code == 302
+
+
+def test_report_shows_the_years_you_said_we_did(log: Log, session: Session, env: Any) -> None:
+    from publisher.insight import annual
+    from publisher.models.feedback import Feedback, FeedbackState
+    from publisher.web import create_app
+
+    now = dt.datetime.now(dt.UTC)
+    session.add(
+        Feedback(
+            topic="other",
+            words="x",
+            consent_to_publish=True,
+            state=FeedbackState.PUBLISHED,
+            you_said="The short breaks list was out of date",
+            response="We asked every provider to check it",
+            action="42 entries updated",
+            published_at=now,
+        )
+    )
+    session.commit()
+    report = annual.build(session, now.year, today_uk())
+    assert report.you_said == [
+        (
+            "The short breaks list was out of date",
+            "We asked every provider to check it We did: 42 entries updated",
+        )
+    ]
+    with create_app({"TESTING": True}).test_request_context("/"):
+        page = annual.report_html(report)
+    assert "You said: The short breaks list was out of date" in page
+    assert "We did: 42 entries updated" in page

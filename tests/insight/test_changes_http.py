@@ -9,7 +9,10 @@ import json
 import re
 from typing import Any
 
+import pytest
+
 from publisher.db import utcnow
+from publisher.insight import selection
 from tests.insight.conftest import Log
 
 
@@ -143,7 +146,12 @@ def test_openapi_document_lists_valid_values(client: Any) -> None:
     assert "sensory-physical" in params["need"]["schema"]["enum"]
 
 
-def test_several_filters_page_through_in_order(log: Log, client: Any) -> None:
+@pytest.mark.parametrize("walk_limit", [0, 10**9], ids=["gin-on-postgresql", "walk"])
+def test_several_filters_page_through_in_order(
+    log: Log, client: Any, walk_limit: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Both plans: PostgreSQL's GIN containment (a rare mix) and the topic-index walk.
+    monkeypatch.setattr(selection, "WALK_LIMIT", walk_limit)
     ids = _seed(log, 90)
     # Odd numbers are ages 0-5; of those, multiples of 3 are sensory: 3, 9, 15, ... 87.
     expected = [i for i in range(89, -1, -1) if i % 2 and i % 3 == 0]

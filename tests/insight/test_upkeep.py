@@ -99,3 +99,56 @@ def test_rebuild_matches_incremental(log: Log, session: Session) -> None:
     )
     assert before == after
     assert after[0][(month_of(now), "removed")] == 1
+
+
+def test_coverage_moves_by_difference_and_ages_out(log: Log, session: Session) -> None:
+    today = today_uk()
+    old = log.entry(
+        "Nearly due",
+        needs=["sensory-physical"],
+        minimum_age=1,
+        maximum_age=3,
+        assured_date=today - dt.timedelta(days=360),
+    )
+    moving = log.entry("Moving", needs=["cognition-learning"], minimum_age=1, maximum_age=3)
+    log.refresh(today)
+    assert _snapshot(session, "coverage_need_age", today) == {
+        "sensory-physical|0-5": 1,
+        "cognition-learning|0-5": 1,
+    }
+    # A crawl changes one entry's needs and logs it: only that entry is counted again.
+    moving.needs = ["sensory-physical"]
+    log.change(moving, "updated", changed_fields=["taxonomy_terms"])
+    log.refresh(today)
+    assert _snapshot(session, "coverage_need_age", today) == {"sensory-physical|0-5": 2}
+    # Ten days on, the first entry's last check is over 12 months old.
+    later = today + dt.timedelta(days=10)
+    upkeep.refresh_entries(session, later)
+    session.commit()
+    assert _snapshot(session, "coverage_need_age", later) == {"sensory-physical|0-5": 1}
+    assert _snapshot(session, "freshness", later) == {"active": 2, "checked": 1, "stale": 0}
+    # A rebuild counts from scratch and agrees.
+    upkeep.rebuild(session, later)
+    session.commit()
+    assert _snapshot(session, "coverage_need_age", later) == {"sensory-physical|0-5": 1}
+    assert old.id and _snapshot(session, "freshness", later)["checked"] == 1
+
+
+def test_cli_refresh_and_rebuild(log: Log, session: Session) -> None:
+    import json
+
+    from click.testing import CliRunner
+
+    from publisher.cli import main
+
+    entry = log.entry("Swim club", needs=["sensory-physical"])
+    log.change(entry, "added")
+    session.commit()
+    runner = CliRunner()
+    refreshed = runner.invoke(main, ["insight", "refresh"])
+    assert refreshed.exit_code == 0, refreshed.output
+    assert json.loads(refreshed.output)["changes_published"] == 1
+    rebuilt = runner.invoke(main, ["insight", "rebuild"])
+    assert rebuilt.exit_code == 0, rebuilt.output
+    assert json.loads(rebuilt.output)["changes_seen"] == 1
+    assert session.scalar(select(func.count()).select_from(InsightChange)) == 1
