@@ -4,22 +4,32 @@ new change reaches /changes and today's freshness reaches /health."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from sqlalchemy import func, select
 
 from publisher.db import session_scope
-from publisher.demo.generate import touch
+from publisher.demo.directory import DirectoryServer, DirectoryState
+from publisher.demo.generate import make_services, touch
 from publisher.ingest import add_source
 from publisher.models import Entry, InsightChange, InsightSnapshot
 from publisher.web import create_app
-from tests.ingest.conftest import TODAY
 from tests.ingest.conftest import crawl_env as crawl_env
-from tests.ingest.conftest import directory as directory
 from tests.worker import celery_worker, sender, wait_for, worker_env
 
 pytestmark = pytest.mark.date_sensitive
+
+
+@pytest.fixture()
+def directory() -> Iterator[DirectoryServer]:
+    """Services checked recently by the clock the worker runs on (the real one, or a
+    year ahead in the date check), so that none is stale and every change is news."""
+    state = DirectoryState(services=make_services(10, seed=7, today=dt.date.today()), version="3")
+    server = DirectoryServer(state).start()
+    yield server
+    server.stop()
 
 
 def test_crawls_keep_the_summaries_current(
@@ -41,7 +51,7 @@ def test_crawls_keep_the_summaries_current(
         assert wait_for(crawled), log.read_text()[-3000:]
         svc = directory.state.services[3]
         svc["name"] = "Renamed sensory group"
-        touch(svc, TODAY + dt.timedelta(days=1))
+        touch(svc, dt.date.today() + dt.timedelta(days=1))
         sender(redis_prefix).send_task("publisher.crawl.crawl_all")
 
         def summarised() -> bool:
