@@ -27,10 +27,12 @@ from werkzeug.routing import IntegerConverter
 # box ticked. Console forms stay under 1 MB, except a post's image upload (below).
 PUBLIC_MAX_BODY = 64 * 1024
 CONSOLE_MAX_BODY = 1024 * 1024
-# Public forms that must read a bigger body to answer it well, by blueprint: a provider's
-# change form may carry a pasted document, and the page should say which box is too long
-# (issue 9) rather than refuse the whole form.
-LARGER_PUBLIC_BODIES = {"reviews": 2_100_000}
+# The few forms that must read a bigger body, by endpoint or by blueprint (one table):
+# a post's edit form carries an image file (5 MB at most, checked again by
+# publisher.social.uploads; issue 13.6); a provider's change form may carry a pasted
+# document, and the page should say which box is too long rather than refuse the whole
+# form (issue 9).
+LARGER_BODIES = {"console.post_save": 6 * 1024 * 1024, "reviews": 2_100_000}
 HSTS_SECONDS = 365 * 24 * 3600
 PERMISSIONS_POLICY = (
     "accelerometer=(), camera=(), geolocation=(), gyroscope=(), magnetometer=(), "
@@ -67,18 +69,12 @@ def public_csp() -> str:
     )
 
 
-# ux (issue 13.6): a post's edit form carries an image file (5 MB at most, checked again
-# by publisher.social.uploads).
-UPLOAD_MAX_BODY = 6 * 1024 * 1024
-
-
 def body_limit() -> int:
-    if request.path.startswith("/console/posts/") and request.path.rsplit("/", 1)[-1].isdigit():
-        return UPLOAD_MAX_BODY
+    for key in (request.endpoint, request.blueprint):
+        if key in LARGER_BODIES:
+            return LARGER_BODIES[key]
     if request.path.startswith("/console"):
         return int(current_app.config.get("CONSOLE_MAX_BODY", CONSOLE_MAX_BODY))
-    if request.blueprint in LARGER_PUBLIC_BODIES:
-        return LARGER_PUBLIC_BODIES[request.blueprint]
     return int(current_app.config.get("PUBLIC_MAX_BODY", PUBLIC_MAX_BODY))
 
 

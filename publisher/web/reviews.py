@@ -24,7 +24,7 @@ FORM_BYTES = 2_000_000
 
 @bp.before_request
 def _form_size() -> None:
-    # The body's overall limit is publisher.web.hardening's (LARGER_PUBLIC_BODIES).
+    # The body's overall limit is publisher.web.hardening's (LARGER_BODIES).
     request.max_form_memory_size = FORM_BYTES
 
 
