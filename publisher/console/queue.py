@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import flash, g, jsonify, redirect, render_template, request, url_for
 from sqlalchemy import and_, func, or_, select
@@ -25,8 +24,8 @@ from publisher.plain_english import advise
 from publisher.social.errors import NotAllowed, PostInvalid, SocialError
 from publisher.social.slots import HOLDS_SLOT
 from publisher.social.uploads import MAX_UPLOAD_BYTES, MEDIA_PATH, attach_upload, limit_for
+from publisher.uk_time import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 TABS: list[tuple[PostState, str]] = [
     (PostState.DRAFT, "Drafts"),
     (PostState.APPROVED, "Approved"),

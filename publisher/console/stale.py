@@ -16,15 +16,13 @@ import io
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from publisher.changes import page_url
 from publisher.models import Change, ChangeKind, Entry, Source
-
-LONDON = ZoneInfo("Europe/London")
+from publisher.uk_time import LONDON
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ import datetime as dt
 import io
 import secrets
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from flask import (
     Flask,
@@ -36,8 +35,7 @@ from publisher.console.blueprint import bp, found_or_404, keep_changes, safe_nex
 from publisher.models import AuditEvent, Source, User
 from publisher.models.users import Role
 from publisher.social.platforms import describe
-
-LONDON = ZoneInfo("Europe/London")
+from publisher.uk_time import LONDON
 
 AUDIT_PAGE = 100
 

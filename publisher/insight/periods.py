@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
-LONDON = ZoneInfo("Europe/London")
+from publisher.uk_time import LONDON
 
 
 def uk_day(at: dt.datetime) -> dt.date:

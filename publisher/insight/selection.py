@@ -24,8 +24,8 @@ from sqlalchemy.orm import Session, aliased
 from publisher.db import UTCDateTime
 from publisher.feeds.filters import FeedFilter, FilterError, parse_filter, vocabulary
 from publisher.feeds.items import PUBLISHED_KINDS, TITLE_PREFIX
-from publisher.insight.periods import LONDON
 from publisher.models import InsightChange, InsightChangeTopic, InsightCount
+from publisher.uk_time import LONDON
 
 KINDS: dict[str, str] = {
     k.value: TITLE_PREFIX[k] for k in sorted(PUBLISHED_KINDS, key=lambda k: k.value)

@@ -6,7 +6,7 @@ import datetime as dt
 
 from flask import Flask
 
-from publisher.insight.periods import LONDON
+from publisher.uk_time import LONDON
 
 
 def uk_date(value: dt.datetime | dt.date | None) -> str:

@@ -15,12 +15,10 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import assert_never
-from zoneinfo import ZoneInfo
 
 from publisher.config import WEEKDAYS, EditionSettings
 from publisher.models.subscribers import Frequency
-
-LONDON = ZoneInfo("Europe/London")
+from publisher.uk_time import LONDON
 
 
 @dataclass(frozen=True)

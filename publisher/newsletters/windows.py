@@ -11,7 +11,8 @@ import datetime as dt
 
 from publisher.config import EditionSettings
 from publisher.models import Frequency
-from publisher.newsletters.frequencies import LONDON, frequency_rule
+from publisher.newsletters.frequencies import frequency_rule
+from publisher.uk_time import LONDON
 
 __all__ = ["LONDON", "describe", "latest_close", "previous_close"]
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from dataclasses import dataclass
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.orm import Session
@@ -22,8 +21,8 @@ from publisher.models import (
     ReviewStatus,
     ReviewSuppression,
 )
+from publisher.uk_time import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 ANSWERS = (ReplyKind.STILL_CORRECT, ReplyKind.NEEDS_CHANGE, ReplyKind.CLOSED, ReplyKind.STOP)
 
 

@@ -17,7 +17,6 @@ from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
@@ -35,8 +34,8 @@ from publisher.models import (
     Source,
 )
 from publisher.reviews.contacts import contact_address
+from publisher.uk_time import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 # After a review closes (the officer updated the directory, or dismissed the reply), the
 # same entry is not asked about again for this long, even if the directory still says
 # it is stale: the provider has just answered, and asking again would be nagging.

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -25,8 +24,8 @@ from publisher.models.social import Post, PostChange, PostState, SocialAccount
 from publisher.social import rules
 from publisher.social.accounts import draft_kinds_of, hashtags_of, roundup_of
 from publisher.social.kinds import post_kind
+from publisher.uk_time import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 ROUNDUP_WEEKDAY = 4  # Friday
 ROUNDUP_TIME = dt.time(10, 0)
 KIND = "roundup"

@@ -5,15 +5,14 @@ Europe/London and stored in UTC."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.db import utcnow
 from publisher.models.social import Post, PostState, SocialAccount
+from publisher.uk_time import LONDON
 
-LONDON = ZoneInfo("Europe/London")
 DAY = 24 * 60
 # States that hold a slot.
 HOLDS_SLOT = (PostState.APPROVED, PostState.SCHEDULED, PostState.PUBLISHED)

@@ -4,7 +4,6 @@ rule, length and alt-text checks, bulk approve, reject, schedule, retry."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -12,12 +11,11 @@ from sqlalchemy import func, select
 from publisher.db import utcnow
 from publisher.models import AppSetting, AuditEvent, Post, PostState
 from publisher.social import slot_times
+from publisher.uk_time import LONDON
 from tests.factories import drafted_post
 
 # Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
 pytestmark = pytest.mark.date_sensitive
-
-LONDON = ZoneInfo("Europe/London")
 
 
 def audit_count(session, action: str) -> int:

@@ -9,9 +9,10 @@ import itertools
 
 import pytest
 
-from publisher.console.stale import LONDON, history, stale_entries
+from publisher.console.stale import history, stale_entries
 from publisher.db import utcnow
 from publisher.models import ChangeKind
+from publisher.uk_time import LONDON
 from tests.factories import make_entry, make_source, record_change
 
 # Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).

@@ -7,7 +7,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from click.testing import CliRunner
@@ -20,13 +19,13 @@ from publisher.models import Edition, Frequency
 from publisher.newsletters import editions
 from publisher.newsletters.frequencies import date_range, frequency_rule, rules_in_order
 from publisher.newsletters.windows import describe, latest_close, previous_close
+from publisher.uk_time import LONDON
 from tests.clock import Clock
 from tests.mailsink import MailSink
 from tests.newsletters.helpers import change, parse, source, subscriber
 
 pytestmark = pytest.mark.date_sensitive
 
-LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -16,12 +15,12 @@ from publisher.db import session_scope
 from publisher.models import Edition, EditionChange, Frequency
 from publisher.newsletters.building import build_edition
 from publisher.newsletters.windows import latest_close, previous_close
+from publisher.uk_time import LONDON
 from tests.newsletters.helpers import change, source
 
 # Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
 pytestmark = pytest.mark.date_sensitive
 
-LONDON = ZoneInfo("Europe/London")
 UTC = dt.UTC
 
 

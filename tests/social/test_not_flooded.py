@@ -5,7 +5,6 @@ write posts of their own that follow the same rules, approval and slots."""
 from __future__ import annotations
 
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import select
@@ -17,11 +16,11 @@ from publisher.social.drafting import draft_posts
 from publisher.social.errors import PostInvalid
 from publisher.social.officer_posts import bulk_reject, write_own_post
 from publisher.social.roundup import draft_roundups, week_close
+from publisher.uk_time import LONDON
 from tests.factories import make_entry, make_source, record_change
 from tests.social.conftest import make_account
 
 pytestmark = pytest.mark.date_sensitive
-LONDON = ZoneInfo("Europe/London")
 
 
 def _posts(session: Session) -> list[Post]:

@@ -29,7 +29,8 @@ from publisher.social import (
     withdraw,
 )
 from publisher.social.accounts import credentials
-from publisher.social.slots import LONDON, in_quiet_hours
+from publisher.social.slots import in_quiet_hours
+from publisher.uk_time import LONDON
 from tests.factories import drafted_post
 from tests.social.conftest import make_account
 
