@@ -15,6 +15,9 @@ from publisher.db import utcnow
 from publisher.insight import selection
 from tests.insight.conftest import Log
 
+# Dates worked out from now: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 
 def _seed(log: Log, count: int = 45) -> list[int]:
     """``count`` added services, one an hour (newest last), alternating needs and ages."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -12,6 +13,9 @@ from publisher.insight import upkeep
 from publisher.insight.periods import month_of, today_uk
 from publisher.models import InsightChange, InsightChangeTopic, InsightCount, InsightSnapshot
 from tests.insight.conftest import Log
+
+# Dates worked out from now: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 
 def _counts(session: Session, metric: str) -> dict[tuple[str, str], int]:

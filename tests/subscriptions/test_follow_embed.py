@@ -20,6 +20,9 @@ from tests.mailsink import MailSink
 from tests.newsletters.helpers import change, parse, parts, source, subscriber
 from tests.subscriptions.conftest import csrf, links_in
 
+# Dates worked out from now: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 EMBED_TOKEN = re.compile(r'name="embed_token" value="([^"]+)"')
 
 

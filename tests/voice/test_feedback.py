@@ -22,6 +22,9 @@ from publisher.models import AuditEvent, Feedback, FeedbackState
 from publisher.web import create_app
 from tests.conftest import TEST_REDIS_URL
 
+# Dates worked out from now: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
+
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 

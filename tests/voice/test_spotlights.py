@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -15,6 +16,9 @@ from publisher.models import Post, PostState
 from publisher.social.spotlights import draft_spotlights, withdraw_gone_spotlights
 from tests.console.conftest import make_account
 from tests.factories import make_entry, make_source
+
+# Dates worked out from now: also run a year ahead (tests/clock.py).
+pytestmark = pytest.mark.date_sensitive
 
 
 def _entries(session: Session) -> dict[str, int]:
