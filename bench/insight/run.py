@@ -269,20 +269,27 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
         TOPIC_MAPPING=str(mapping_file(folder)),
         PUBLIC_BASE_URL="https://news.example.gov.uk",
     )
-    from flask import jsonify
-    from sqlalchemy import func, select
-
     from publisher import db as dbmod
-    from publisher.console.users import create_user
-    from publisher.insight import memo, upkeep
-    from publisher.insight.selection import Cursor
     from publisher.migrate import upgrade
-    from publisher.models import InsightChange
-    from publisher.web import create_app
 
     engine = dbmod.make_engine(url)
     upgrade(engine)
     dbmod.set_engine(engine)
+    if args.reuse:
+        print("reusing the kept database: no fill, no rebuild of the summaries", flush=True)
+    else:
+        build(args)
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.exec_driver_sql("VACUUM ANALYZE")
+    timed_pages(args, engine)
+
+
+def build(args: argparse.Namespace) -> None:
+    from publisher import db as dbmod
+    from publisher.console.users import create_user
+    from publisher.insight import upkeep
+
     with dbmod.session_scope() as session:
         fill(session, args)
     started = time.perf_counter()
@@ -305,9 +312,18 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
     with dbmod.session_scope() as session:
         history(session)
         create_user(session, "bench@council.example", "editor", "bench password 12345")
-    if engine.dialect.name == "postgresql":
-        with engine.connect() as conn:
-            conn.exec_driver_sql("ANALYZE")
+
+
+def timed_pages(args: argparse.Namespace, engine: Any) -> None:
+    from flask import jsonify
+    from sqlalchemy import func, select
+
+    from publisher import db as dbmod
+    from publisher.insight import memo
+    from publisher.insight.selection import Cursor
+    from publisher.models import InsightChange
+    from publisher.web import create_app
+
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
 
     @app.get("/bench/pk/<int:change_id>")
@@ -443,25 +459,38 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=100)
     parser.add_argument("--database", choices=["postgresql", "sqlite"], default="postgresql")
+    parser.add_argument(
+        "--keep",
+        metavar="NAME",
+        help="PostgreSQL only: keep the database under this name, and reuse it when it exists"
+        " (skips the fill and the summary build, so a change to a page can be timed again"
+        " in minutes; drop it with dropdb when done)",
+    )
     args = parser.parse_args()
+    args.reuse = False
     folder = Path(tempfile.mkdtemp(prefix="bench-insight-"))
     if args.database == "sqlite":
         measure(args, f"sqlite:///{folder / 'bench.sqlite3'}", folder)
         return
     from sqlalchemy import create_engine, text
 
-    name = f"bench_insight_{uuid.uuid4().hex[:8]}"
+    name = args.keep or f"bench_insight_{uuid.uuid4().hex[:8]}"
     admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        args.reuse = bool(
+            conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}).first()
+        )
+        if not args.reuse:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
     try:
         measure(args, PG_ADMIN.rsplit("/", 1)[0] + f"/{name}", folder)
     finally:
         from publisher import db as dbmod
 
         dbmod.set_engine(None)
-        with admin.connect() as conn:
-            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        if not args.keep:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 if __name__ == "__main__":

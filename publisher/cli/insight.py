@@ -7,6 +7,7 @@ import time
 from publisher.cli.common import main, print_json_line, ready_database
 from publisher.db import session_scope
 from publisher.insight import upkeep
+from publisher.tasks.insight import build_public_pages
 
 
 @main.group()
@@ -21,6 +22,7 @@ def insight_refresh() -> None:
     started = time.perf_counter()
     with session_scope() as session:
         result = upkeep.refresh(session)
+    build_public_pages()
     print_json_line({**result.as_dict(), "seconds": round(time.perf_counter() - started, 3)})
 
 
@@ -32,4 +34,5 @@ def insight_rebuild() -> None:
     started = time.perf_counter()
     with session_scope() as session:
         result = upkeep.rebuild(session)
+    build_public_pages()
     print_json_line({**result.as_dict(), "seconds": round(time.perf_counter() - started, 3)})

@@ -9,7 +9,7 @@ from flask import Blueprint, Response, render_template, request
 from sqlalchemy.orm import Session
 
 from publisher.db import session_factory
-from publisher.insight import charts, health, memo
+from publisher.insight import built, charts, health, memo
 from publisher.insight.periods import today_uk
 
 bp = Blueprint("insight_health", __name__)
@@ -21,18 +21,31 @@ def _pct(value: float | None) -> str:
 
 
 _built: memo.Memo[str] = memo.Memo(CACHE_SECONDS)
+KEPT_AS = "health"
 
 
 @bp.get("/health")
 def health_page() -> Any:
     today = today_uk()
     with session_factory()() as session:
-        # The page changes only when the summaries do: built once per refresh.
-        body = _built.get((memo.generation(session), today), lambda: _build(session, today))
+        # The page changes only when the summaries do: the worker builds it once per
+        # refresh (keep_built); this process keeps what it read or built until then.
+        generation = memo.generation(session)
+        body = _built.get(
+            (generation, today),
+            lambda: built.read(session, KEPT_AS, generation, today) or _build(session, today),
+        )
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = f"public, max-age={CACHE_SECONDS}"
     response.add_etag()
     return response.make_conditional(request)
+
+
+def keep_built(session: Session) -> None:
+    """Build the page for the summaries as they are now and keep it for every process
+    (the worker, in a request context for ``/health``, after each refresh)."""
+    today = today_uk()
+    built.keep(session, KEPT_AS, memo.generation(session), today, _build(session, today))
 
 
 def _build(session: Session, today: dt.date) -> str:

@@ -10,7 +10,7 @@ import datetime as dt
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from publisher.feeds.filters import vocabulary
@@ -76,27 +76,38 @@ def load(session: Session, today: dt.date) -> ReachData:
     )
     start = week_start(weeks[0])
     last_day: dict[str, dt.date] = {}
-    snaps: dict[tuple[dt.date, str], dict[str, int]] = defaultdict(dict)
-    for day, metric, key, count in session.execute(
-        select(
-            InsightSnapshot.day, InsightSnapshot.metric, InsightSnapshot.key, InsightSnapshot.count
-        ).where(
-            InsightSnapshot.metric.in_(("subscribers_frequency", "subscribers_topic")),
+    by_day: dict[dt.date, dict[str, int]] = defaultdict(dict)
+    for day, key, count in session.execute(
+        select(InsightSnapshot.day, InsightSnapshot.key, InsightSnapshot.count).where(
+            InsightSnapshot.metric == "subscribers_frequency",
             InsightSnapshot.day >= start,
             InsightSnapshot.day <= today,
         )
     ):
-        snaps[(day, metric)][key] = count
-        if metric == "subscribers_frequency":
-            week = week_of(day)
-            last_day[week] = max(day, last_day.get(week, day))
+        by_day[day][key] = count
+        week = week_of(day)
+        last_day[week] = max(day, last_day.get(week, day))
     for week, day in last_day.items():
-        data.frequency[week] = snaps.get((day, "subscribers_frequency"), {})
-    topic_days = sorted(d for d, m in snaps if m == "subscribers_topic")
-    if topic_days:
-        data.demand = snaps[(topic_days[-1], "subscribers_topic")]
-        data.demand_then = snaps[(topic_days[0], "subscribers_topic")]
-        data.then_day = topic_days[0]
+        data.frequency[week] = by_day[day]
+    # Demand needs the first and the last day's topic counts only (a day holds one
+    # count per topic, so 12 weeks of them are thousands of rows).
+    in_range = (
+        InsightSnapshot.metric == "subscribers_topic",
+        InsightSnapshot.day >= start,
+        InsightSnapshot.day <= today,
+    )
+    first = session.scalar(select(func.min(InsightSnapshot.day)).where(*in_range))
+    last = session.scalar(select(func.max(InsightSnapshot.day)).where(*in_range))
+    if first is not None and last is not None:
+        topics: dict[dt.date, dict[str, int]] = {first: {}, last: {}}
+        for day, key, count in session.execute(
+            select(InsightSnapshot.day, InsightSnapshot.key, InsightSnapshot.count).where(
+                InsightSnapshot.metric == "subscribers_topic",
+                InsightSnapshot.day.in_({first, last}),
+            )
+        ):
+            topics[day][key] = count
+        data.demand, data.demand_then, data.then_day = topics[last], topics[first], first
     latest_supply = session.scalar(
         select(InsightSnapshot.day)
         .where(InsightSnapshot.metric == "freshness", InsightSnapshot.day <= today)

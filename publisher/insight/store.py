@@ -17,7 +17,8 @@ from publisher.models import InsightCount, InsightSnapshot, InsightState
 CountKey = tuple[str, str, str]  # (metric, period, key)
 
 
-def _insert(session: Session, table: Any) -> Any:
+def insert_for(session: Session, table: Any) -> Any:
+    """An INSERT that takes ``ON CONFLICT`` on either database."""
     if session.get_bind().dialect.name == "postgresql":
         return postgresql.insert(table)
     return sqlite.insert(table)
@@ -30,7 +31,7 @@ def add_counts(session: Session, counts: Mapping[CountKey, int]) -> None:
     ]
     if not rows:
         return
-    stmt = _insert(session, InsightCount.__table__)
+    stmt = insert_for(session, InsightCount.__table__)
     stmt = stmt.on_conflict_do_update(
         index_elements=["metric", "period", "key"],
         set_={"count": InsightCount.__table__.c.count + stmt.excluded.count},
@@ -62,6 +63,6 @@ def watermark(session: Session, name: str) -> int:
 
 
 def set_watermark(session: Session, name: str, value: int) -> None:
-    stmt = _insert(session, InsightState.__table__).values(name=name, value=value)
+    stmt = insert_for(session, InsightState.__table__).values(name=name, value=value)
     stmt = stmt.on_conflict_do_update(index_elements=["name"], set_={"value": value})
     session.execute(stmt)

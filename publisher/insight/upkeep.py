@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from publisher.config import get_settings
 from publisher.db import Base
 from publisher.feeds.items import is_published, link_for, summary_for, title_for
-from publisher.insight import coverage, memo, store
+from publisher.insight import coverage, memo, store, tagbits
 from publisher.insight.coverage_sql import subscriber_topics
 from publisher.insight.events import CONFIRMATIONS, SIGNUPS, UNSUBSCRIBES
 from publisher.insight.periods import month_of, today_uk, week_of
@@ -151,6 +151,10 @@ def refresh_changes(session: Session, *, limit: int | None = None) -> RefreshRes
                 topics.append({"change_id": row.id, "topic": tag, "occurred_at": row.occurred_at})
                 counts[("topic", "", tag)] += 1
             counts[("topic", "", "all")] += 1
+        bits = tagbits.assign(session, (t["topic"] for t in topics))
+        masks = {item["change_id"]: tagbits.mask_of(bits, item["tags"]) for item in items}
+        for topic in topics:
+            topic["mask"] = masks[topic["change_id"]]
         # Core inserts (executemany): several times cheaper than ORM bulk inserts here.
         if items:
             session.execute(insert(_CHANGES), items)

@@ -25,6 +25,7 @@ from publisher.models.entries import Entry, QuarantinedRecord
 from publisher.models.feedback import Feedback, FeedbackEdition, FeedbackState
 from publisher.models.feeds import FeedDocument
 from publisher.models.insight import (
+    InsightBuilt,
     InsightChange,
     InsightChangeTopic,
     InsightCount,
@@ -32,6 +33,7 @@ from publisher.models.insight import (
     InsightEntry,
     InsightSnapshot,
     InsightState,
+    InsightTagBit,
 )
 from publisher.models.logins import LoginAttempt
 from publisher.models.post_images import PostImage  # ux (issue 13.6)
@@ -88,6 +90,7 @@ __all__ = [
     "FeedbackEdition",
     "FeedbackState",
     "Frequency",
+    "InsightBuilt",
     "InsightChange",
     "InsightChangeTopic",
     "InsightCount",
@@ -95,6 +98,7 @@ __all__ = [
     "InsightEntry",
     "InsightSnapshot",
     "InsightState",
+    "InsightTagBit",
     "LoginAttempt",
     "MailKind",
     "MailStatus",

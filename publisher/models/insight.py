@@ -8,6 +8,9 @@ edition and sign-up (and ``publisher insight rebuild`` makes again from scratch)
   stale entries, no re-checks), one row per change with its title, summary and link;
 - ``InsightChangeTopic``: one row per (change, topic), so that any filter walks an index
   in date order ("age:16-25", "need:...", "category:...", "locality:...", "kind:added");
+  each row carries its change's topics as a bit mask (``InsightTagBit``), so a filter of
+  several topics walks the rarest one and tests the rest inside the index;
+- ``InsightTagBit``: the bit each topic has in those masks, given once and never changed;
 - ``InsightCount``: counts per (metric, period, key), e.g. ("changes", "2026-11",
   "added"), ("signups", "2026-W48", ""), ("feed_requests", "2026-12-02", "conditional");
 - ``InsightSnapshot``: counts as they stood on a day, e.g. ("freshness", "checked"),
@@ -21,7 +24,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Date, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import JSON, BigInteger, Boolean, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -62,7 +65,11 @@ class InsightChange(Base):
 
 class InsightChangeTopic(Base):
     __tablename__ = "insight_change_topics"
-    __table_args__ = (Index("ix_insight_change_topics_walk", "topic", "occurred_at", "change_id"),)
+    # The mask is the last column of the walk index, so the walk tests the other topics
+    # from the index alone (an index-only scan on PostgreSQL, a covering index on SQLite).
+    __table_args__ = (
+        Index("ix_insight_change_topics_walk", "topic", "occurred_at", "change_id", "mask"),
+    )
 
     change_id: Mapped[int] = mapped_column(
         ForeignKey("insight_changes.change_id", ondelete="CASCADE"),
@@ -71,6 +78,37 @@ class InsightChangeTopic(Base):
     )
     topic: Mapped[str] = mapped_column(String(120), primary_key=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    mask: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+class InsightTagBit(Base):
+    """One topic's bit in ``InsightChangeTopic.mask`` (its value, a power of two).
+
+    Given in the order topics are first seen and never reused, so masks already stored
+    stay right. Past 63 topics (``publisher.insight.tagbits.MASK_BITS``) a topic gets no
+    bit, and filters on it test its own index rows instead (slower, still right).
+    """
+
+    __tablename__ = "insight_tag_bits"
+
+    tag: Mapped[str] = mapped_column(String(120), primary_key=True)
+    position: Mapped[int] = mapped_column(Integer, unique=True)
+
+    @property
+    def value(self) -> int:
+        return 1 << self.position
+
+
+class InsightBuilt(Base):
+    """A page built from the summaries, kept for the generation it was built from, so
+    that every process answers it with one read until the summaries change."""
+
+    __tablename__ = "insight_built"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    generation: Mapped[int] = mapped_column(Integer)
+    day: Mapped[dt.date] = mapped_column(Date)
+    body: Mapped[str] = mapped_column(Text)
 
 
 class InsightCount(Base):

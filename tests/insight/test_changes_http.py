@@ -10,9 +10,11 @@ import re
 from typing import Any
 
 import pytest
+from sqlalchemy import insert, select
 
 from publisher.db import utcnow
-from publisher.insight import selection
+from publisher.insight import selection, tagbits
+from publisher.models import InsightChangeTopic, InsightTagBit
 from tests.insight.conftest import Log
 
 # Dates worked out from now: also run a year ahead (tests/clock.py).
@@ -165,6 +167,36 @@ def test_several_filters_page_through_in_order(
         got += [ids.index(item["id"]) for item in body["items"]]
         url = body["next"].split("example.gov.uk", 1)[1] if body["next"] else ""
     assert got == expected
+
+
+def test_topics_past_the_last_bit_are_still_filtered(
+    log: Log, client: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every bit already given to other topics: these ones get none, and the walk tests
+    # them by their own index rows instead of the mask. The answers must not change.
+    monkeypatch.setattr(selection, "WALK_LIMIT", 10**9)
+    log.session.execute(
+        insert(InsightTagBit),
+        [{"tag": f"locality:elsewhere-{n}", "position": n} for n in range(tagbits.MASK_BITS)],
+    )
+    ids = _seed(log, 30)
+    assert tagbits.values(log.session, ["age:0-5", "need:sensory-physical"]) == {}
+    masks = log.session.scalars(select(InsightChangeTopic.mask).distinct()).all()
+    assert masks == [0]
+    body = client.get("/api/changes?age=0-5&need=sensory-physical&kind=added").get_json()
+    assert [ids.index(item["id"]) for item in body["items"]] == [27, 21, 15, 9, 3]
+
+
+def test_masks_hold_each_changes_own_topics(log: Log) -> None:
+    _seed(log, 6)
+    rows = log.session.execute(
+        select(InsightChangeTopic.change_id, InsightChangeTopic.topic, InsightChangeTopic.mask)
+    ).all()
+    bits = tagbits.values(log.session, {topic for _, topic, _ in rows})
+    assert len(bits) == len({topic for _, topic, _ in rows})  # every topic has a bit
+    for change_id, _, mask in rows:
+        own = {topic for cid, topic, _ in rows if cid == change_id}
+        assert mask == sum(bits[t] for t in own)
 
 
 def test_topic_links_narrow_the_selection(log: Log, client: Any) -> None:

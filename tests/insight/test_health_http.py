@@ -10,7 +10,9 @@ from xml.etree import ElementTree
 import pytest
 
 from publisher.db import utcnow
+from publisher.insight import health_views, memo
 from publisher.insight.periods import today_uk
+from publisher.models import InsightBuilt
 from tests.insight.conftest import Log
 
 pytestmark = pytest.mark.date_sensitive
@@ -62,3 +64,26 @@ def test_health_page_numbers_charts_and_gaps(log: Log, client: Any) -> None:
 def test_health_page_before_any_figures(client: Any, log: Log) -> None:
     html = client.get("/health").get_data(as_text=True)
     assert "No figures yet" in html
+
+
+def test_every_process_reads_the_page_built_after_the_refresh(
+    log: Log, app: Any, client: Any
+) -> None:
+    log.entry("Play", minimum_age=1, maximum_age=4, needs=["sensory-physical"])
+    log.refresh()
+    with app.test_request_context("/health"):
+        health_views.keep_built(log.session)
+    log.session.commit()
+    kept = log.session.get(InsightBuilt, "health")
+    assert kept is not None and "How healthy is the Local Offer?" in kept.body
+    # Another process (nothing kept in memory) answers with the kept page as it is.
+    kept.body = kept.body.replace("How healthy", "Kept: how healthy")
+    log.session.commit()
+    memo.clear_all()
+    assert "Kept: how healthy" in client.get("/health").get_data(as_text=True)
+    # After the next refresh the kept page is for an older generation: built again.
+    log.entry("Club", minimum_age=6, maximum_age=9)
+    log.refresh()
+    memo.clear_all()
+    fresh = client.get("/health").get_data(as_text=True)
+    assert "Kept: how healthy" not in fresh and "How healthy is the Local Offer?" in fresh

@@ -14,7 +14,8 @@ from publisher.db import session_scope
 from publisher.demo.directory import DirectoryServer, DirectoryState
 from publisher.demo.generate import make_services, touch
 from publisher.ingest import add_source
-from publisher.models import Entry, InsightChange, InsightSnapshot
+from publisher.insight import memo
+from publisher.models import Entry, InsightBuilt, InsightChange, InsightSnapshot
 from publisher.web import create_app
 from tests.ingest.conftest import crawl_env as crawl_env
 from tests.worker import celery_worker, sender, wait_for, worker_env
@@ -62,5 +63,16 @@ def test_crawls_keep_the_summaries_current(
                 return bool(session.scalars(select(InsightChange.title)).first() and fresh)
 
         assert wait_for(summarised), log.read_text()[-3000:]
+
+        def health_kept() -> bool:
+            # The worker builds /health for the summaries it just committed.
+            with session_scope() as session:
+                kept = session.get(InsightBuilt, "health")
+                return kept is not None and kept.generation == memo.generation(session)
+
+        assert wait_for(health_kept), log.read_text()[-3000:]
+    with session_scope() as session:
+        kept = session.get(InsightBuilt, "health")
+        assert kept is not None and "How healthy is the Local Offer?" in kept.body
     page = create_app({"TESTING": True}).test_client().get("/changes").get_data(as_text=True)
     assert "Updated: Renamed sensory group" in page
