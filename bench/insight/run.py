@@ -268,6 +268,7 @@ def measure(args: argparse.Namespace, url: str, folder: Path) -> None:
         PUBLISHER_DATA_DIR=str(folder / "data"),
         TOPIC_MAPPING=str(mapping_file(folder)),
         PUBLIC_BASE_URL="https://news.example.gov.uk",
+        COUNCIL_CONTACT_EMAIL="localoffer@council.example",
     )
     from publisher import db as dbmod
     from publisher.migrate import upgrade
@@ -322,8 +323,10 @@ def timed_pages(args: argparse.Namespace, engine: Any) -> None:
     from publisher.insight import memo
     from publisher.insight.selection import Cursor
     from publisher.models import InsightChange
+    from publisher.tasks.insight import build_public_pages
     from publisher.web import create_app
 
+    build_public_pages()  # what the worker does after every refresh
     app = create_app({"TESTING": True, "WTF_CSRF_ENABLED": False})
 
     @app.get("/bench/pk/<int:change_id>")
