@@ -160,14 +160,14 @@ def topic_filters(count: int) -> list:
             break
         for va in vocab[a]:
             for vb in vocab[b]:
-                flt = FeedFilter(**{a: va, b: vb})
+                flt = FeedFilter(**{a: (va,), b: (vb,)})
                 if flt not in chosen and len(chosen) < count:
                     chosen.append(flt)
                     break
             if len(chosen) >= count:
                 break
         if all(
-            FeedFilter(**{a: va, b: vb}) in chosen
+            FeedFilter(**{a: (va,), b: (vb,)}) in chosen
             for a, b in pairs
             for va in vocab[a]
             for vb in vocab[b]

@@ -141,9 +141,11 @@ def render_json(meta: FeedMeta, items: Sequence[FeedItem]) -> bytes:
 
 
 RENDERERS = {"rss": render_rss, "atom": render_atom, "json": render_json}
-# ux (issue 13.2): a browser opening an RSS or Atom feed shows a readable page made by
-# this XSLT stylesheet (as GOV.UK's feeds do); feed readers ignore the instruction. It
-# is a path on our own site: browsers apply only same-origin stylesheets.
+# ux (issue 13.2): an older browser opening an RSS or Atom feed shows a readable page
+# made by this XSLT stylesheet (as GOV.UK's feeds do); feed readers ignore the
+# instruction. Browsers that send Fetch Metadata get an HTML page instead (see
+# publisher.feeds.page): XSLT is leaving them. It is a path on our own site: browsers
+# apply only same-origin stylesheets.
 STYLESHEET_PATH = "/feeds/feed.xsl"
 _STYLESHEET_PI = f'<?xml-stylesheet type="text/xsl" href="{STYLESHEET_PATH}"?>'.encode()
 

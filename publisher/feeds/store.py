@@ -185,7 +185,8 @@ def meta_for(fmt: str, flt: FeedFilter, updated: dt.datetime, settings: Settings
 
 
 # Bump when rendering changes, so that the next rebuild rewrites every stored document.
-RENDER_VERSION = "2"  # 2: what changed in words; a stylesheet for browsers
+RENDER_VERSION = "3"  # 2: what changed in words; a stylesheet for browsers
+# 3: topics matched as emails match them (an entry naming no need or area is in them all)
 
 
 def render_signature(

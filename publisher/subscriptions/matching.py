@@ -96,8 +96,15 @@ def matches(prefs: PreferenceLike, snapshot: Mapping[str, Any]) -> bool:
         return bool(getattr(prefs, "you_said_we_did", False))
     if snapshot.get("paid") and not prefs.paid_opt_in:
         return False
+    return topics_match({d: getattr(prefs, d) for d in DIMENSIONS}, snapshot)
+
+
+def topics_match(chosen: Mapping[str, Any], snapshot: Mapping[str, Any]) -> bool:
+    """The topic part of the rules above, on its own: ``chosen`` maps a dimension (say
+    "needs") to the values picked for it. The public feeds use it too (issue 13), so a
+    feed and an email with the same choices hold the same services."""
     for dimension in DIMENSIONS:
-        wanted = _values(getattr(prefs, dimension))
+        wanted = _values(chosen.get(dimension))
         if not wanted:
             continue
         offered = _values(snapshot.get(dimension))

@@ -12,7 +12,14 @@ from typing import Any
 from flask import Blueprint, render_template
 
 from publisher.config import get_settings
-from publisher.feeds.filters import PARAMETERS, FeedFilter, FilterError, parse_filter, vocabulary
+from publisher.feeds.filters import (
+    MAX_VALUES,
+    PARAMETERS,
+    FeedFilter,
+    FilterError,
+    parse_filter,
+    vocabulary,
+)
 from publisher.feeds.store import feed_url
 
 bp = Blueprint("public", __name__)
@@ -143,14 +150,14 @@ def home() -> str:
 BUILDER_LEGENDS = {
     "age": ("Which ages?", "Any age"),
     "need": ("Which needs?", "Any need"),
-    "category": ("Which kind of service?", "Any kind"),
-    "locality": ("Which area?", "Any area"),
+    "category": ("Which kinds of service?", "Any kind"),
+    "locality": ("Which areas?", "Any area"),
 }
 
 
 def _built() -> tuple[FeedListing | None, FeedFilter, str]:
-    """ux (issue 13.2): the feed builder's answer: the feed for the choices in the query
-    string (empty values mean "any"), or the error in words."""
+    """ux (issue 13.2): the feed builder's answer: the feed for the boxes ticked in the
+    query string (none ticked in a topic means "any"), or the error in words."""
     from flask import request
 
     pairs = [(k, v) for k, v in request.args.items(multi=True) if k in PARAMETERS and v]
@@ -171,11 +178,11 @@ def feed_directory() -> Any:
     groups = []
     for name in PARAMETERS:
         listings = [
-            _listing(FeedFilter(**{name: slug}), label, vocab)
+            _listing(FeedFilter(**{name: (slug,)}), label, vocab)
             for slug, label in vocab[name].items()
         ]
         groups.append((GROUP_HEADINGS[name], name, listings))
-    example = FeedFilter(age="16-25", need="sensory-physical")
+    example = FeedFilter(age=("0-5", "5-11"), need=("sensory-physical",))
     return render_template(
         "web/feeds.html",
         everything=_listing(FeedFilter(), "All changes", vocab),
@@ -184,6 +191,7 @@ def feed_directory() -> Any:
         example_url=feed_url("atom", example),
         example_label=example.describe(vocab),
         max_items=get_settings().feed_max_items,
+        max_values=MAX_VALUES,
         built=built,
         chosen=chosen,
         builder_error=error,

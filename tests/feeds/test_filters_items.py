@@ -4,7 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from publisher.feeds.filters import FeedFilter, FilterError, parse_filter, single_topic_filters
+from publisher.feeds.filters import (
+    MAX_VALUES,
+    FeedFilter,
+    FilterError,
+    parse_filter,
+    single_topic_filters,
+)
 from publisher.feeds.items import is_published, summary_for, title_for
 from publisher.models import ChangeKind
 from publisher.topics import AGE_BAND_SLUGS, CATEGORIES, NEEDS
@@ -12,12 +18,55 @@ from publisher.topics import AGE_BAND_SLUGS, CATEGORIES, NEEDS
 
 def test_filters_combine_and_have_one_canonical_query(feed_env):
     flt = parse_filter([("need", "sensory-physical"), ("age", "16-25"), ("utm_source", "x")])
-    assert flt == FeedFilter(age="16-25", need="sensory-physical")
+    assert flt == FeedFilter(age=("16-25",), need=("sensory-physical",))
     assert flt.query == "age=16-25&need=sensory-physical"
     assert flt.matches({"age_bands": ["11-16", "16-25"], "needs": ["sensory-physical"]})
     assert not flt.matches({"age_bands": ["16-25"], "needs": ["cognition-learning"]})
-    assert not flt.matches({})
+    assert not flt.matches({"age_bands": ["0-5"], "needs": ["sensory-physical"]})
     assert parse_filter([]).is_all
+
+
+def test_several_values_of_a_topic_are_alternatives(feed_env):
+    flt = parse_filter([("age", "0-5"), ("age", "5-11"), ("need", "sensory-physical")])
+    assert flt.matches({"age_bands": ["0-5"], "needs": ["sensory-physical"]})
+    assert flt.matches({"age_bands": ["5-11"], "needs": ["sensory-physical"]})
+    assert not flt.matches({"age_bands": ["11-16"], "needs": ["sensory-physical"]})
+    # Across topics all must still match.
+    assert not flt.matches({"age_bands": ["0-5"], "needs": ["cognition-learning"]})
+    assert flt.describe() == "Ages 0 to 5 or Ages 5 to 11, and Sensory and physical needs"
+    assert not flt.is_one_topic
+
+
+def test_topics_match_as_emails_do(feed_env):
+    """One rule for feeds and emails: an entry that names no age, need or area is open
+    to all of them; one that names no category is not in a category's feed."""
+    from publisher.subscriptions.matching import Preferences, matches
+
+    flt = parse_filter([("age", "0-5"), ("need", "sensory-physical"), ("category", "leisure")])
+    prefs = Preferences(
+        age_bands=frozenset({"0-5"}),
+        needs=frozenset({"sensory-physical"}),
+        categories=frozenset({"leisure"}),
+    )
+    snapshots = [
+        {"age_bands": ["0-5"], "needs": [], "categories": ["leisure"], "localities": []},
+        {"age_bands": [], "needs": ["sensory-physical"], "categories": ["leisure"]},
+        {"age_bands": ["0-5"], "needs": ["sensory-physical"], "categories": []},
+        {"age_bands": ["5-11"], "needs": [], "categories": ["leisure"]},
+    ]
+    assert [flt.matches(s) for s in snapshots] == [True, True, False, False]
+    assert [flt.matches(s) for s in snapshots] == [matches(prefs, s) for s in snapshots]
+
+
+def test_the_canonical_query_does_not_depend_on_order(feed_env):
+    given = [("need", "sensory-physical"), ("age", "5-11"), ("age", "0-5"), ("age", "0-5")]
+    flt = parse_filter(given)
+    assert flt.query == "age=0-5&age=5-11&need=sensory-physical"
+    assert parse_filter(reversed(given)) == flt
+    assert parse_filter(reversed(given)).query == flt.query
+    # Ages in their own order (0-5 before 16-25), not in the order of the letters.
+    assert parse_filter([("age", "16-25"), ("age", "5-11")]).query == "age=5-11&age=16-25"
+    assert FeedFilter(age=("5-11", "0-5")) == FeedFilter(age=("0-5", "5-11"))
 
 
 @pytest.mark.parametrize(
@@ -27,7 +76,13 @@ def test_filters_combine_and_have_one_canonical_query(feed_env):
         ([("need", "")], "Unknown need: an empty value."),
         ([("category", "x" * 500)], "..."),
         ([("locality", "mars")], "Valid locality values are: out-of-area."),
-        ([("age", "0-5"), ("age", "5-11")], "Give only one age value."),
+        ([("age", "0-5"), ("age", "5-12")], "Unknown age: '5-12'."),
+        (
+            [("age", a) for a in AGE_BAND_SLUGS]
+            + [("need", n) for n in NEEDS]
+            + [("category", c) for c in list(CATEGORIES)[:5]],
+            f"give at most {MAX_VALUES} values in all",
+        ),
     ],
 )
 def test_bad_filters_say_what_is_valid(feed_env, pairs, expected):
@@ -36,6 +91,12 @@ def test_bad_filters_say_what_is_valid(feed_env, pairs, expected):
     message = str(info.value)
     assert expected in message
     assert len(message) < 600  # long input is not echoed back whole
+
+
+def test_as_many_values_as_allowed_are_accepted(feed_env):
+    pairs = [("age", a) for a in AGE_BAND_SLUGS] + [("need", n) for n in NEEDS]
+    pairs += [("category", c) for c in list(CATEGORIES)[: MAX_VALUES - len(pairs)]]
+    assert len(parse_filter(pairs).pairs()) == MAX_VALUES
 
 
 def test_single_topic_filters_cover_every_topic(feed_env):

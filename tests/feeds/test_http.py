@@ -175,7 +175,9 @@ def test_topic_filters_select_matching_changes(client):
         "New: Baby sensory",
         "New: Teen sensory",
     ]
-    assert titles(client, "/feeds/changes.rss?locality=out-of-area") == []
+    # None of them names an area: open to all, as in emails, so in the area's feed too.
+    assert len(titles(client, "/feeds/changes.rss?locality=out-of-area")) == 3
+    assert titles(client, "/feeds/changes.rss?category=leisure") == []  # no kind named
 
 
 def test_feed_size_is_bounded(client, feed_env):
@@ -254,7 +256,7 @@ def test_the_feed_directory_lists_every_feed_with_its_address(client):
             url = feed_url(fmt, flt).replace("&", "&amp;")
             assert f'<code class="address">{url}</code>' in page
             assert f'data-copy="{url}"' in page
-    assert "age=16-25&amp;need=sensory-physical" in page  # how to combine topics
+    assert "age=0-5&amp;age=5-11&amp;need=sensory-physical" in page  # how to combine topics
 
 
 def test_hostile_directory_text_is_inert_end_to_end(client):

@@ -10,7 +10,7 @@ import pytest
 
 from publisher.config import reset_settings
 from publisher.web import create_app
-from tests.browser import assert_accessible, check_widths
+from tests.browser import assert_accessible, assert_landmarks, check_widths
 from tests.feeds.conftest import BASE_URL, add_change, rebuild
 
 pytestmark = pytest.mark.browser
@@ -60,20 +60,43 @@ def test_feed_builder_gives_one_address_for_the_choices(browser, site):
         # The full list is still there, folded away below the builder.
         assert page.get_by_text("Show all").count() == 1
         height = page.evaluate("document.documentElement.scrollHeight")
-        assert height < 6000, height
-        page.get_by_label("Ages 0 to 5").check()
+        assert height < 7000, height
+        ages = page.get_by_role("group", name="Which ages?")
+        ages.get_by_label("Ages 11 to 16").check()  # ticked first, listed second
+        ages.get_by_label("Ages 0 to 5").check()
         page.get_by_label("Sensory and physical needs").check()
         page.get_by_role("button", name="Make my feed").click()
         heading = page.get_by_role("heading", name="Your feed:")
         heading.wait_for()
-        assert "Ages 0 to 5 and" in heading.inner_text()
+        assert "Ages 0 to 5 or Ages 11 to 16, and Sensory" in heading.inner_text()
         address = page.locator("#your-feed code.address").inner_text()
-        assert address == f"{BASE_URL}/feeds/changes.rss?age=0-5&need=sensory-physical"
+        assert address == (f"{BASE_URL}/feeds/changes.rss?age=0-5&age=11-16&need=sensory-physical")
         # The choices stay ticked, so the next change is one click away.
-        assert page.get_by_role("radio", name="Ages 0 to 5").is_checked()
+        assert page.get_by_role("checkbox", name="Ages 0 to 5").is_checked()
+        assert page.get_by_role("checkbox", name="Ages 11 to 16").is_checked()
+        assert not page.get_by_role("checkbox", name="Ages 5 to 11").is_checked()
         check_widths(page, "feed-builder-result")
+        # The address gives the feed: both clubs (no need named: open to all), one age
+        # band each; a reader (no browser navigation) gets the feed itself.
+        path = address.removeprefix(BASE_URL)
+        feed = page.request.get(site.url + path)
+        assert feed.headers["content-type"].startswith("application/rss+xml")
+        assert feed_titles(feed.body()) == [
+            "No longer available: Old Youth Club",
+            ("New: Sensory play group"),
+        ]
+        only_young = page.request.get(site.url + "/feeds/changes.rss?age=0-5")
+        assert feed_titles(only_young.body()) == ["New: Sensory play group"]
     finally:
         page.close()
+
+
+def feed_titles(body: bytes) -> list[str]:
+    import feedparser
+
+    parsed = feedparser.parse(body)
+    assert not parsed.bozo, parsed.get("bozo_exception")
+    return [e.title for e in parsed.entries]
 
 
 def test_feed_builder_explains_a_bad_choice(client: Any) -> None:
@@ -82,19 +105,40 @@ def test_feed_builder_explains_a_bad_choice(client: Any) -> None:
     assert "Unknown age" in bad.get_data(as_text=True)
 
 
-@pytest.mark.parametrize("fmt", ["rss", "atom"])
+@pytest.mark.parametrize("fmt", ["rss", "atom", "json"])
 def test_a_feed_opened_in_a_browser_is_a_readable_page(browser, site, fmt):
+    """Chromium is dropping XSLT: a feed opened in it is a page of the site, made on the
+    server, with no "XSLT is going away" banner."""
     page = browser.new_page()
     try:
-        page.goto(f"{site.url}/feeds/changes.{fmt}")
-        page.get_by_role("heading", name="North Lincolnshire Council Local Offer news").wait_for()
+        response = page.goto(f"{site.url}/feeds/changes.{fmt}?age=0-5&age=11-16")
+        assert response is not None and response.status == 200
+        assert response.headers["content-type"].startswith("text/html")
+        heading = "North Lincolnshire Council Local Offer news: Ages 0 to 5 or Ages 11 to 16"
+        page.get_by_role("heading", name=heading).wait_for()
         assert "This is a news feed." in page.inner_text("main")
         assert page.get_by_role("link", name="New: Sensory play group").count() == 1
-        assert f"{BASE_URL}/feeds/changes.{fmt}" in page.inner_text("main")
-        # Chromium adds an "XSLT is going away" banner of its own; axe checks our page.
-        check_widths(page, f"feed-{fmt}", exclude=["xslt-warning-banner"])
+        assert page.get_by_role("link", name="No longer available: Old Youth Club").count() == 1
+        address = page.get_by_label("Feed address")
+        assert address.input_value() == (f"{BASE_URL}/feeds/changes.{fmt}?age=0-5&age=11-16")
+        assert page.locator("xslt-warning-banner").count() == 0
+        assert page.evaluate("document.contentType") == "text/html"
+        assert_landmarks(page)
+        check_widths(page, f"feed-page-{fmt}")
     finally:
         page.close()
+
+
+def test_the_feed_address_can_be_copied_from_the_page(browser, site):
+    context = browser.new_context(permissions=["clipboard-read", "clipboard-write"])
+    page = context.new_page()
+    try:
+        page.goto(f"{site.url}/feeds/changes.atom")
+        page.get_by_role("button", name="Copy the address").click()
+        page.wait_for_function("document.getElementById('copy-status').textContent !== ''")
+        assert page.evaluate("navigator.clipboard.readText()") == f"{BASE_URL}/feeds/changes.atom"
+    finally:
+        context.close()
 
 
 def test_feed_documents_carry_the_stylesheet_and_stay_valid(site: Any, client: Any) -> None:

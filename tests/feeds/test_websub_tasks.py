@@ -14,6 +14,7 @@ from publisher.db import session_scope
 from publisher.feeds.websub import HubError, notify_pending
 from publisher.models import FeedDocument
 from publisher.tasks.feeds import rebuild_feeds as rebuild_task
+from publisher.topics import NEEDS
 from tests.feeds.conftest import BASE_URL, add_change, rebuild
 
 
@@ -39,10 +40,13 @@ def test_hub_is_linked_and_told_about_changed_feeds(client, feed_env, hub):
     result = rebuild()
     told = {r["hub.url"] for r in hub.received}
     assert all(r["hub.mode"] == "publish" for r in hub.received)
+    # Drama club names no need and no area: like emails, the feeds count it as open to
+    # all, so each need's feed and the area's feed hear of it too.
+    queries = ["", "?age=16-25", *(f"?need={n}" for n in NEEDS), "?locality=out-of-area"]
     assert told == {
         f"{BASE_URL}/feeds/changes.{fmt}{query}"
         for fmt in ("rss", "atom", "json")
-        for query in ("", "?age=16-25")
+        for query in queries
     }
     assert len(result.rewritten) == len(told)
     assert pending_keys() == set()
