@@ -96,8 +96,9 @@ def load(session: Session, today: dt.date) -> ReachData:
         InsightSnapshot.day >= start,
         InsightSnapshot.day <= today,
     )
-    first = session.scalar(select(func.min(InsightSnapshot.day)).where(*in_range))
-    last = session.scalar(select(func.max(InsightSnapshot.day)).where(*in_range))
+    first, last = session.execute(
+        select(func.min(InsightSnapshot.day), func.max(InsightSnapshot.day)).where(*in_range)
+    ).one()
     if first is not None and last is not None:
         topics: dict[dt.date, dict[str, int]] = {first: {}, last: {}}
         for day, key, count in session.execute(
@@ -108,22 +109,24 @@ def load(session: Session, today: dt.date) -> ReachData:
         ):
             topics[day][key] = count
         data.demand, data.demand_then, data.then_day = topics[last], topics[first], first
-    latest_supply = session.scalar(
+    # Supply as on the latest day with figures (one round trip: a page's cost when built
+    # is mostly its round trips).
+    latest_supply = (
         select(InsightSnapshot.day)
         .where(InsightSnapshot.metric == "freshness", InsightSnapshot.day <= today)
         .order_by(InsightSnapshot.day.desc())
         .limit(1)
+        .scalar_subquery()
     )
-    if latest_supply is not None:
-        data.supply = dict(
-            session.execute(
-                select(InsightSnapshot.key, InsightSnapshot.count).where(
-                    InsightSnapshot.day == latest_supply, InsightSnapshot.metric == "supply_topic"
-                )
+    data.supply = dict(
+        session.execute(
+            select(InsightSnapshot.key, InsightSnapshot.count).where(
+                InsightSnapshot.day == latest_supply, InsightSnapshot.metric == "supply_topic"
             )
-            .tuples()
-            .all()
         )
+        .tuples()
+        .all()
+    )
     periods = [*weeks, *data.months, *data.days]
     for metric, period, key, count in session.execute(
         select(

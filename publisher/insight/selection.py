@@ -25,7 +25,7 @@ from publisher.db import UTCDateTime
 from publisher.feeds.filters import FeedFilter, FilterError, parse_filter, vocabulary
 from publisher.feeds.items import PUBLISHED_KINDS, TITLE_PREFIX
 from publisher.insight import tagbits
-from publisher.models import InsightChange, InsightChangeTopic, InsightCount
+from publisher.models import InsightChange, InsightChangeTopic, InsightCount, InsightTagBit
 from publisher.uk_time import LONDON
 
 KINDS: dict[str, str] = {
@@ -160,13 +160,24 @@ def _uk_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), LONDON).astimezone(dt.UTC)
 
 
-def topic_totals(session: Session, tags: list[str]) -> dict[str, int]:
+def totals_and_bits(session: Session, tags: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Each topic's count of changes, and its bit value if it has one, in one round trip
+    (a page's cost when built is mostly its round trips). A topic with no changes has
+    no count row, and is then the rarest: its walk finds nothing at once."""
     rows = session.execute(
-        select(InsightCount.key, InsightCount.count).where(
+        select(InsightCount.key, InsightCount.count, InsightTagBit.position)
+        .outerjoin(InsightTagBit, InsightTagBit.tag == InsightCount.key)
+        .where(
             InsightCount.metric == "topic", InsightCount.period == "", InsightCount.key.in_(tags)
         )
-    )
-    return dict(rows.tuples().all())
+    ).tuples()
+    totals: dict[str, int] = {}
+    bits: dict[str, int] = {}
+    for key, count, position in rows:
+        totals[key] = count
+        if position is not None:
+            bits[key] = 1 << position
+    return totals, bits
 
 
 # Walking the rarest topic's index reads about (page size / the share of its rows that
@@ -193,7 +204,7 @@ def _statement(
 ) -> tuple[Any, Any, Any, int | None]:
     """The select, its order columns, and the total if the counts tell it."""
     tags = sel.tags()
-    totals = topic_totals(session, [*tags, "all"])
+    totals, bits = totals_and_bits(session, [*tags, "all"])
     total = None
     if not sel.since and not sel.until and len(tags) <= 1:
         total = totals.get(tags[0] if tags else "all", 0)
@@ -218,7 +229,6 @@ def _statement(
         stmt = stmt.where(walk.topic == driver)
         occurred, change_id = walk.occurred_at, walk.change_id
         others = [t for t in tags if t != driver]
-        bits = tagbits.values(session, others)
         want = tagbits.mask_of(bits, others)
         if want:
             as_bits = literal(want, BigInteger())
