@@ -27,7 +27,17 @@ from typing import Any
 
 # Old and new values kept whole (they are short by nature).
 SHORT_FIELDS: frozenset[str] = frozenset(
-    {"name", "url", "email", "status", "minimum_age", "maximum_age", "assured_date", "organisation"}
+    {
+        "name",
+        "url",
+        "email",
+        "status",
+        "minimum_age",
+        "maximum_age",
+        "assured_date",
+        "organisation",
+        "opening_times",
+    }
 )
 # Lists kept as what was added and what was taken away.
 LIST_FIELDS: frozenset[str] = frozenset(
@@ -43,6 +53,11 @@ ITEM_CHARS_KEPT = 200
 STRETCHES_KEPT = 3
 STRETCH_WORDS_KEPT = 30
 VALUE_CHARS_SHOWN = 90
+# Opening times are read whole in emails and feeds (a cut line of hours misleads), and
+# shorter in posts, which drop the old hours when the sentence would not fit.
+HOURS_CHARS_SHOWN = 200
+HOURS_CHARS_POSTED = 80
+POST_SENTENCE_MAX = 200
 STRETCH_WORDS_SHOWN = 20
 SENTENCES_SHOWN = 4
 
@@ -51,6 +66,7 @@ ORDER: tuple[str, ...] = (
     "status",
     "ages",
     "costs",
+    "opening_times",
     "addresses",
     "organisation",
     "name",
@@ -65,6 +81,7 @@ FIELD_CHANGED: dict[str, str] = {
     "status": "Whether it is open has changed",
     "ages": "The ages it is for have changed",
     "costs": "The cost has changed",
+    "opening_times": "The opening times have changed",
     "addresses": "The address has changed",
     "organisation": "Who runs it has changed",
     "name": "The name has changed",
@@ -234,6 +251,28 @@ def _short(name: str, old: Any, new: Any) -> str | None:
     return f"{labels[name]} {new_s}" + (f" (was {old_s})" if old_s else "")
 
 
+def _clip_hours(value: Any, limit: int) -> str:
+    """Hours cut between days where they can be ("Monday, 9am to 5pm …"), not mid-time."""
+    if value in (None, ""):
+        return ""
+    text = " ".join(str(value).split())
+    if len(text) <= limit:
+        return text
+    kept: list[str] = []
+    for part in text.split("; "):
+        if len("; ".join([*kept, part])) > limit - 2:
+            break
+        kept.append(part)
+    return "; ".join(kept) + " …" if kept else _clip(text, limit)
+
+
+def _hours(old: Any, new: Any, limit: int) -> str | None:
+    new_s, old_s = _clip_hours(new, limit), _clip_hours(old, limit)
+    if not new_s:
+        return f"Opening times no longer given (was {old_s})" if old_s else None
+    return f"Opening times now {new_s}" + (f" (was {old_s})" if old_s else "")
+
+
 def _listed(name: str, diff: Mapping[str, Any]) -> str | None:
     added = [_value(v) for v in diff.get("added") or []]
     removed = [_value(v) for v in diff.get("removed") or []]
@@ -272,7 +311,10 @@ def _text(diff: Mapping[str, Any]) -> str | None:
 
 
 def _phrases(
-    changed: Sequence[str], details: Mapping[str, Any], snapshot: Mapping[str, Any]
+    changed: Sequence[str],
+    details: Mapping[str, Any],
+    snapshot: Mapping[str, Any],
+    hours_chars: int = HOURS_CHARS_SHOWN,
 ) -> list[tuple[str, str]]:
     """(field, phrase) for each change, most important first, without a full stop."""
     fields = set(changed) | set(details)
@@ -296,6 +338,9 @@ def _phrases(
         elif name == "addresses":
             diff = details.get("addresses") or details.get("postcodes")
             phrase = _listed("addresses", diff) if isinstance(diff, Mapping) else None
+        elif name == "opening_times" and isinstance(details.get(name), Mapping):
+            hours = details[name]
+            phrase = _hours(hours.get("old"), hours.get("new"), hours_chars)
         elif name in SHORT_FIELDS and isinstance(details.get(name), Mapping):
             phrase = _short(name, details[name].get("old"), details[name].get("new"))
         elif name in LIST_FIELDS and isinstance(details.get(name), Mapping):
@@ -313,7 +358,7 @@ def sentences(
 ) -> list[str]:
     """What changed, one sentence per field, most important first, capped."""
     phrases = [p for _, p in _phrases(changed, details, snapshot)]
-    shown = [p if p.endswith((".", "”")) else p + "." for p in phrases[:SENTENCES_SHOWN]]
+    shown = [p if p.endswith((".", "”", "…")) else p + "." for p in phrases[:SENTENCES_SHOWN]]
     if len(phrases) > SENTENCES_SHOWN:
         shown.append("Other details have changed too.")
     return shown
@@ -325,10 +370,25 @@ def post_sentence(
     """One sentence for a social post: the most important change, named."""
     # A change we can tell in full beats one we can only name.
     vague = set(FIELD_CHANGED.values())
-    phrases = sorted(_phrases(changed, details, snapshot), key=lambda fp: fp[1] in vague)
+    phrases = sorted(
+        _phrases(changed, details, snapshot, HOURS_CHARS_POSTED),
+        key=lambda fp: fp[1] in vague,
+    )
     if not phrases:
         return f"{name} has new details on the Local Offer."
-    first = phrases[0][1]
+    field, first = phrases[0]
     more = ", and other details" if len(phrases) > 1 else ""
     told = f"{name} on the Local Offer: {first[0].lower()}{first[1:]}{more}"
-    return told if told.endswith("”") else told + "."
+    hours = details.get("opening_times")
+    if (
+        field == "opening_times"
+        and isinstance(hours, Mapping)
+        and (
+            len(told) > POST_SENTENCE_MAX
+            or any(len(str(hours.get(k) or "")) > HOURS_CHARS_POSTED for k in ("old", "new"))
+        )
+    ):
+        # Old and new hours do not both fit whole: the new ones alone (the link tells all).
+        first = _hours(None, hours.get("new"), HOURS_CHARS_POSTED) or first
+        told = f"{name} on the Local Offer: {first[0].lower()}{first[1:]}{more}"
+    return told if told.endswith(("”", "…")) else told + "."

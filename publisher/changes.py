@@ -28,6 +28,7 @@ MATERIAL_FIELDS: tuple[str, ...] = (
     "service_areas",
     "costs",
     "taxonomy_terms",
+    "opening_times",
 )
 # Changes to these alone are logged but are not news (a re-check of the same details).
 BOOKKEEPING_FIELDS: frozenset[str] = frozenset({"assured_date"})
@@ -46,6 +47,7 @@ FIELD_WORDS: dict[str, str] = {
     "postcodes": "address",
     "service_areas": "areas it covers",
     "costs": "costs",
+    "opening_times": "opening times",
     "taxonomy_terms": "type of service",
 }
 
@@ -88,6 +90,7 @@ def snapshot_of(entry: Entry, source: Source) -> dict[str, Any]:
         "postcodes": list(entry.postcodes or []),
         "service_areas": list(entry.service_areas or []),
         "costs": list(entry.costs or []),
+        "opening_times": entry.opening_times or None,
         "paid": bool(entry.paid),
         "age_bands": list(entry.age_bands or []),
         "needs": list(entry.needs or []),

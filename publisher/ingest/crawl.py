@@ -278,6 +278,7 @@ def _apply(
         announce=not baseline,
     )
     applier.counts["unchanged"] = outcome.unchanged
+    applier.fill_opening_times()
     applier.apply_candidates(started.known, outcome)
     applier.apply_absences(started.known, outcome)
     applier.apply_staleness()

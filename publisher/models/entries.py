@@ -41,6 +41,10 @@ class Entry(Base):
     costs: Mapped[list[str]] = mapped_column(JSONType, default=list)
     paid: Mapped[bool] = mapped_column(Boolean, default=False)
     taxonomy_terms: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    # One line (publisher.sources.opening_times); "" when the directory gives none, NULL
+    # when not read yet (stored before migration 0620): the next complete crawl fills
+    # it from ``record`` without announcing it (publisher.ingest.apply).
+    opening_times: Mapped[str | None] = mapped_column(Text)
 
     # Derived topics, in our vocabulary (publisher.topics).
     age_bands: Mapped[list[str]] = mapped_column(JSONType, default=list)

@@ -19,6 +19,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 
 from publisher.changes import MATERIAL_FIELDS
+from publisher.sources.opening_times import opening_times
 from publisher.sources.text import clean_text, description_text, single_line, without_invisible
 from publisher.topics import normalise_postcode
 
@@ -65,6 +66,7 @@ class NormalisedRecord:
     costs: list[str]
     paid: bool
     taxonomy_terms: list[str]
+    opening_times: str  # "" when the directory gives none (publisher.sources.opening_times)
 
     def material(self) -> dict[str, Any]:
         return {f: getattr(self, f) for f in MATERIAL_FIELDS}
@@ -406,4 +408,5 @@ def normalise(raw: Any) -> NormalisedRecord:
         costs=costs,
         paid=paid,
         taxonomy_terms=_taxonomy_terms(raw),
+        opening_times=opening_times(raw) or "",
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from publisher.change_words import (
+    POST_SENTENCE_MAX,
     SENTENCES_SHOWN,
     STRETCH_WORDS_KEPT,
     details_for,
@@ -115,3 +116,54 @@ def test_a_post_says_the_most_important_change_in_one_sentence() -> None:
         "Teen Club on the Local Offer: now closed for a while (was open), and other details."
     )
     assert many.count(".") == 1
+
+
+HOURS_OLD = "Monday to Friday, 9am to 5pm"
+HOURS_NEW = "Monday to Thursday, 9am to 5pm"
+
+
+def test_opening_times_say_the_new_hours_and_the_old_ones() -> None:
+    old, new = {"opening_times": HOURS_OLD}, {"opening_times": HOURS_NEW}
+    details = details_for(old, new, ["opening_times"])
+    assert details == {"opening_times": {"old": HOURS_OLD, "new": HOURS_NEW}}
+    assert sentences(["opening_times"], details, new) == [
+        f"Opening times now {HOURS_NEW} (was {HOURS_OLD})."
+    ]
+    assert post_sentence("Teen Club", ["opening_times"], details, new) == (
+        f"Teen Club on the Local Offer: opening times now {HOURS_NEW} (was {HOURS_OLD})."
+    )
+    gone = details_for(old, {"opening_times": ""}, ["opening_times"])
+    assert sentences(["opening_times"], gone, {}) == [
+        f"Opening times no longer given (was {HOURS_OLD})."
+    ]
+    first = details_for({"opening_times": ""}, new, ["opening_times"])
+    assert sentences(["opening_times"], first, new) == [f"Opening times now {HOURS_NEW}."]
+    assert sentences(["opening_times"], {}, new) == ["The opening times have changed."]
+
+
+def test_opening_times_come_after_cost_and_before_address() -> None:
+    old = {**OLD, "opening_times": HOURS_OLD}
+    new = {**NEW, "opening_times": HOURS_NEW}
+    changed = ["costs", "addresses", "opening_times"]
+    assert sentences(changed, details_for(old, new, changed), new) == [
+        "Cost now £5 a session (was Free).",
+        f"Opening times now {HOURS_NEW} (was {HOURS_OLD}).",
+        "Address now 2 Low Road, Brigg (was 1 High Street, Brigg).",
+    ]
+
+
+def test_long_opening_times_are_read_whole_in_emails_and_shortened_in_posts() -> None:
+    long_old = "; ".join(f"{d}, 9:30am to 12:15pm and 1:45pm to 4:30pm" for d in "ABC")
+    long_new = long_old.replace("4:30pm", "5pm")
+    old, new = {"opening_times": long_old}, {"opening_times": long_new}
+    details = details_for(old, new, ["opening_times"])
+    (told,) = sentences(["opening_times"], details, new)
+    assert told == f"Opening times now {long_new} (was {long_old})."
+    post = post_sentence("Bright Lights Sensory Play", ["opening_times"], details, new)
+    # Too long with both: the new hours alone, shortened.
+    assert post.startswith("Bright Lights Sensory Play on the Local Offer: opening times now")
+    assert post == (
+        "Bright Lights Sensory Play on the Local Offer: opening times now "
+        "A, 9:30am to 12:15pm and 1:45pm to 5pm; B, 9:30am to 12:15pm and 1:45pm to 5pm …"
+    )
+    assert len(post) <= POST_SENTENCE_MAX
