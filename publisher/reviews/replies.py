@@ -25,6 +25,7 @@ from publisher.models import (
 )
 from publisher.reviews.contacts import normalise
 from publisher.reviews.links import BadLink, read_token
+from publisher.sources.opening_times import opening_times
 
 # The form's fields, in order, with their labels (also used by the worklist's diff).
 FIELDS: dict[str, str] = {
@@ -92,20 +93,6 @@ def _phone_of(record: Mapping[str, Any]) -> str:
     return ""
 
 
-def _times_of(record: Mapping[str, Any]) -> str:
-    parts = []
-    for key in ("regular_schedules", "schedules"):
-        for item in record.get(key) or []:
-            if not isinstance(item, dict):
-                continue
-            day = item.get("weekday") or item.get("byday") or ""
-            opens, closes = item.get("opens_at") or "", item.get("closes_at") or ""
-            text = " ".join(str(v) for v in (day, f"{opens}-{closes}" if opens else "") if v)
-            if text:
-                parts.append(text[:100])
-    return "; ".join(parts[:14])
-
-
 def directory_values(entry: Entry) -> dict[str, str]:
     """The entry's details as the form shows them (text, as a person would type them)."""
     record = entry.record if isinstance(entry.record, dict) else {}
@@ -118,7 +105,8 @@ def directory_values(entry: Entry) -> dict[str, str]:
         "phone": _phone_of(record),
         "website": entry.url or "",
         "cost": "; ".join(_text_list(entry.costs)),
-        "times": _times_of(record),
+        # The same plain line the change log tells (publisher.sources.opening_times).
+        "times": entry.opening_times or opening_times(record) or "",
     }
 
 

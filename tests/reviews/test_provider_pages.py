@@ -190,3 +190,23 @@ def _token(html: str) -> str:
     found = TOKEN.search(html)
     assert found is not None, "no CSRF token on the page"
     return found.group(1)
+
+
+def test_the_change_form_shows_opening_times_as_the_change_log_tells_them(session):
+    """The form a provider corrects starts from the same plain line as the change log:
+    the stored line, or, for an entry stored before it was kept, the record's schedules."""
+    from publisher.reviews.replies import directory_values
+    from tests.factories import make_entry, make_source
+
+    source = make_source(session)
+    schedules = [
+        {"weekday": day, "opens_at": "09:30:00", "closes_at": "17:00:00"}
+        for day in ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+    ]
+    stored = make_entry(
+        session, source, "t1", "Stay and play", opening_times="Monday, midday to 2pm"
+    )
+    older = make_entry(session, source, "t2", "Holiday club", opening_times=None)
+    older.record = {"id": "t2", "regular_schedules": schedules}
+    assert directory_values(stored)["times"] == "Monday, midday to 2pm"
+    assert directory_values(older)["times"] == "Monday to Friday, 9:30am to 5pm"
