@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 def _start_demo_directory(port: int, count: int) -> tuple[str, threading.Event]:
     from publisher.demo.directory import DirectoryServer, DirectoryState
-    from publisher.demo.generate import make_service, make_services, touch
+    from publisher.demo.generate import add_saturday_mornings, make_service, make_services, touch
 
     today = dt.date.today()
     state = DirectoryState(services=make_services(count, seed=2026, today=today), version="3")
@@ -55,6 +55,7 @@ def _start_demo_directory(port: int, count: int) -> tuple[str, threading.Event]:
                 elif action == 2:
                     svc = rng.choice(state.services)
                     touch(svc, dt.date.today(), "New: sessions now also on Saturday mornings.")
+                    add_saturday_mornings(svc)
                 else:
                     state.services.pop(rng.randrange(len(state.services)))
         server.stop()

@@ -144,6 +144,7 @@ def make_service(rng: random.Random, index: int, today: dt.date) -> dict[str, An
                 },
             }
         ],
+        "regular_schedules": weekday_hours(index),
         "cost_options": [
             {
                 "id": f"c-{index}",
@@ -155,6 +156,34 @@ def make_service(rng: random.Random, index: int, today: dt.date) -> dict[str, An
         if paid
         else [],
     }
+
+
+_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
+# Opening hours by position, not by the random draws (which would move every later draw).
+_HOURS = (("09:00:00", "17:00:00"), ("09:30:00", "15:00:00"), ("10:00:00", "16:30:00"))
+
+
+def weekday_hours(index: int) -> list[dict[str, Any]]:
+    opens, closes = _HOURS[index % len(_HOURS)]
+    days = _WEEKDAYS if index % 2 else _WEEKDAYS[:4]
+    return [
+        {"id": f"rs-{index}-{n}", "weekday": day, "opens_at": opens, "closes_at": closes}
+        for n, day in enumerate(days)
+    ]
+
+
+def add_saturday_mornings(service: dict[str, Any]) -> None:
+    """A provider adds Saturday sessions: told as new opening times."""
+    hours = [s for s in service.get("regular_schedules") or [] if s.get("weekday") != "Saturday"]
+    hours.append(
+        {
+            "id": f"rs-{service['id']}-sat",
+            "weekday": "Saturday",
+            "opens_at": "09:00:00",
+            "closes_at": "12:00:00",
+        }
+    )
+    service["regular_schedules"] = hours
 
 
 def make_services(count: int, seed: int = 1, today: dt.date | None = None) -> list[dict[str, Any]]:

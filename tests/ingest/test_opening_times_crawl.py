@@ -13,7 +13,7 @@ from publisher.change_words import post_sentence
 from publisher.changes import MATERIAL_FIELDS
 from publisher.db import session_scope
 from publisher.demo.directory import DirectoryServer
-from publisher.demo.generate import touch
+from publisher.demo.generate import add_saturday_mornings, touch, weekday_hours
 from publisher.feeds.items import summary_for
 from publisher.ingest import add_source, crawl_source
 from publisher.models import Change, ChangeKind, Entry
@@ -44,6 +44,14 @@ def entry_rows() -> dict[str, tuple[str | None, str]]:
             e.entry_id: (e.opening_times, e.content_hash)
             for e in session.scalars(select(Entry).order_by(Entry.entry_id))
         }
+
+
+@pytest.fixture()
+def directory(directory: DirectoryServer) -> DirectoryServer:
+    """The demo directory without its own weekday hours: each test sets the hours it tells."""
+    for service in directory.state.services:
+        service.pop("regular_schedules", None)
+    return directory
 
 
 def test_a_change_of_hours_is_one_update_told_with_old_and_new(
@@ -78,6 +86,28 @@ def test_a_change_of_hours_is_one_update_told_with_old_and_new(
     assert feed.startswith(f"What changed: {told}")
     assert post == (
         f"{svc['name']} on the Local Offer: opening times now {MON_TO_THU} (was {MON_TO_FRI})."
+    )
+
+
+def test_the_demo_providers_saturday_sessions_are_told_as_new_hours(
+    crawl_env, directory: DirectoryServer
+) -> None:
+    """What `make run` shows: the demo's change of a service adds Saturday mornings."""
+    svc = directory.state.services[0]
+    svc["regular_schedules"] = weekday_hours(0)
+    with session_scope() as session:
+        add_source(session, "north", directory.url, "https://localoffer.example.gov.uk/s/{id}")
+    crawl_source("north", today=TODAY, notify=False)
+    touch(svc, LATER, "New: sessions now also on Saturday mornings.")
+    add_saturday_mornings(svc)
+    crawl_source("north", today=LATER, notify=False)
+    with session_scope() as session:
+        (change,) = session.scalars(select(Change)).all()
+        (item,) = collapse([change])
+    assert "opening_times" in change.changed_fields
+    assert (
+        "Opening times now Monday to Thursday, 9am to 5pm; Saturday, 9am to midday "
+        "(was Monday to Thursday, 9am to 5pm)." in item["what_changed"]
     )
 
 
