@@ -25,6 +25,7 @@ from publisher.models import (
 )
 from publisher.newsletters import editions, sending
 from publisher.newsletters.building import build_edition, resume_build
+from publisher.web import create_app
 from tests.mailsink import MailSink
 from tests.newsletters.helpers import change, parse, parts, source, subscriber
 
@@ -188,3 +189,22 @@ def test_a_resumed_build_reuses_the_variants_it_wrote(db: Any) -> None:
     with session_scope() as session:
         assert len(session.scalars(select(EditionVariant.id)).all()) == 2
 
+
+def test_the_public_page_says_once_which_services_name_no_need(
+    db: Any, mail_sink: MailSink
+) -> None:
+    with session_scope() as session:
+        src = source(session)
+        change(session, src, "a", "Any Needs Club", at=IN_WINDOW, needs=[])
+        change(session, src, "b", "Speech Group", at=IN_WINDOW, needs=[SPEECH])
+        change(session, src, "c", "Open Play", at=IN_WINDOW, needs=[])
+        subscriber(session, "all@example.org")
+    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    client = create_app({"TESTING": True}).test_client()
+    page = client.get(f"/newsletters/{result.edition_id}").get_data(as_text=True)
+    said = "No need is listed for these services, so we include them for everyone:"
+    assert page.count(said) == 1 and NOTE not in page
+    listed = page[page.index(said) : page.index("</ul>", page.index(said))]
+    assert "<li>Any Needs Club</li>" in listed and "<li>Open Play</li>" in listed
+    assert "Speech Group" not in listed
+    assert page.index(said) < page.index("<h2")
