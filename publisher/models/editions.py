@@ -86,8 +86,9 @@ class EditionChange(Base):
 
 
 class EditionVariant(Base):
-    """One distinct content of an edition: which of its items, and whether the
-    16-25 section is split out. Subscribers who share a variant share a rendered body."""
+    """One distinct content of an edition: which of its items, whether the 16-25
+    section is split out, and whether services that name no need say why they are there
+    (for readers who chose a need). Subscribers who share a variant share a rendered body."""
 
     __tablename__ = "edition_variants"
     __table_args__ = (UniqueConstraint("edition_id", "number", name="uq_edition_variants_number"),)
@@ -97,6 +98,9 @@ class EditionVariant(Base):
     number: Mapped[int] = mapped_column(Integer)
     item_indexes: Mapped[list[int]] = mapped_column(JSONType, default=list)
     adulthood_section: Mapped[bool] = mapped_column(default=False)
+    # "No need is listed for this service, so we include it for everyone." beside such
+    # items: set when the readers chose a need and some item names none.
+    needs_note: Mapped[bool] = mapped_column(default=False)
 
 
 class Delivery(Base):

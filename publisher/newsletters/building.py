@@ -168,17 +168,24 @@ def resume_build(
     return _write_deliveries(session, edition_id, settings, reason="resumed")
 
 
-def _variants_so_far(session: Session, edition_id: int) -> dict[tuple[int, bool], int]:
-    out: dict[tuple[int, bool], int] = {}
-    for number, item_indexes, adulthood in session.execute(
+# A variant is (items as a bit set, 16-25 section split out, "no need listed" note shown).
+VariantKey = tuple[int, bool, bool]
+
+
+def _variants_so_far(session: Session, edition_id: int) -> dict[VariantKey, int]:
+    out: dict[VariantKey, int] = {}
+    for number, item_indexes, adulthood, needs_note in session.execute(
         select(
-            EditionVariant.number, EditionVariant.item_indexes, EditionVariant.adulthood_section
+            EditionVariant.number,
+            EditionVariant.item_indexes,
+            EditionVariant.adulthood_section,
+            EditionVariant.needs_note,
         ).where(EditionVariant.edition_id == edition_id)
     ):
         bits = 0
         for i in item_indexes:
             bits |= 1 << int(i)
-        out[(bits, bool(adulthood))] = int(number)
+        out[(bits, bool(adulthood), bool(needs_note))] = int(number)
     return out
 
 
@@ -189,7 +196,8 @@ def _write_deliveries(
     subscribers at a time (see the module's docstring).
 
     Matching runs once per distinct set of preferences, not once per subscriber, and
-    subscribers with the same items (and the same 16-25 choice) share a variant.
+    subscribers with the same items (and the same 16-25 choice, and the same need to be
+    told why a service that names no need is there) share a variant.
     """
     edition = session.get_one(Edition, edition_id)
     frequency = edition.frequency
@@ -223,7 +231,7 @@ def _write_deliveries(
             .order_by(Subscriber.id)
             .limit(chunk)
         ).all()
-        new_variants: dict[tuple[int, bool], int] = {}
+        new_variants: dict[VariantKey, int] = {}
         pending: list[dict[str, Any]] = []
         for sub_id, ages, needs, categories, localities, paid, follows, news, heard in rows:
             prefs = Preferences(
@@ -243,7 +251,8 @@ def _write_deliveries(
                     # nobody gets an empty email.
                     by_prefs[prefs] = None
                 else:
-                    key = (bits, ADULTHOOD_BAND in prefs.age_bands)
+                    note = index.needs_note(prefs, bits)
+                    key = (bits, ADULTHOOD_BAND in prefs.age_bands, note)
                     if key not in variants:
                         variants[key] = new_variants[key] = len(variants)
                     by_prefs[prefs] = variants[key]
@@ -288,8 +297,9 @@ def _write_deliveries(
                         "number": number,
                         "item_indexes": list(indexes(bits)),
                         "adulthood_section": adulthood,
+                        "needs_note": needs_note,
                     }
-                    for (bits, adulthood), number in new_variants.items()
+                    for (bits, adulthood, needs_note), number in new_variants.items()
                 ],
             )
         if pending:

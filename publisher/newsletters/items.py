@@ -12,7 +12,7 @@ Rules (issue 3 and the change log's own):
 from __future__ import annotations
 
 import textwrap
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from publisher.change_words import merge_details, sentences
@@ -57,6 +57,13 @@ def is_adulthood(snapshot: dict[str, Any]) -> bool:
     return ADULTHOOD_BAND in bands and not bands & YOUNGER_BANDS
 
 
+def needs_note_applies(item: Mapping[str, Any]) -> bool:
+    """The item would carry the "no need is listed" note for a reader who chose a need:
+    a service still in the Local Offer that names no area of need. (A removed one says
+    only that it has gone.) Building splits variants on it, rendering shows it."""
+    return bool(item.get("needs_untagged")) and item.get("group") in (NEW, CHANGED)
+
+
 def _item(group: str, latest: Change, updates: Sequence[Change]) -> dict[str, Any]:
     snap = dict(latest.snapshot or {})
     fields = [f for c in updates for f in c.changed_fields]
@@ -83,8 +90,8 @@ def _item(group: str, latest: Change, updates: Sequence[Change]) -> dict[str, An
         if what_changed
         else "",
         "paid": bool(snap.get("paid")),
-        # Matching shows an entry with no need to everyone who chose a need; the email
-        # says why, so it does not look like a mistake.
+        # Matching shows an entry with no need to everyone who chose a need; their email
+        # says why, so it does not look like a mistake (see ``needs_note_applies``).
         "needs_untagged": not snap.get("needs"),
         "adulthood": is_adulthood(snap),
         # What matching reads (publisher.subscriptions.matching.matches).

@@ -22,7 +22,7 @@ from markupsafe import Markup, escape
 from publisher.config import get_settings
 from publisher.mail.message import PIECE, EncodedParts, QpTemplate, encode_open
 from publisher.models import Frequency
-from publisher.newsletters.items import CHANGED, NEW, REMOVED
+from publisher.newsletters.items import CHANGED, NEW, REMOVED, needs_note_applies
 from publisher.newsletters.windows import describe
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
@@ -88,15 +88,18 @@ class EditionView:
     period: str
     web_url: str
     items: list[dict[str, Any]]
-    # Each item rendered once per edition (and per process), keyed by (index, adulthood):
-    # a variant's body is then a join of fragments, whatever its subscribers chose.
-    fragments: dict[tuple[int, bool], tuple[str, Markup]] = field(default_factory=dict)
+    # Each item rendered once per edition (and per process), keyed by (index, adulthood,
+    # needs note): a variant's body is then a join of fragments, whatever its subscribers
+    # chose. The needs note is True only for an item that shows it (needs_note_applies).
+    fragments: dict[tuple[int, bool, bool], tuple[str, Markup]] = field(default_factory=dict)
     # The same fragments in quoted-printable (publisher.mail.message.encode_open), keyed
     # by (fragment number, HTML?): a variant's encoded body reuses them.
     encoded: dict[tuple[int, bool], bytes] = field(default_factory=dict)
 
-    def fragment(self, index: int, adulthood: bool) -> tuple[str, Markup]:
-        key = (index, adulthood)
+    def fragment(self, index: int, adulthood: bool, needs_note: bool = False) -> tuple[str, Markup]:
+        """Item ``index`` as text and HTML; ``needs_note`` for readers who chose a need
+        (the item then says why it is there if it names no need)."""
+        key = (index, adulthood, needs_note and self.shows_note(index))
         found = self.fragments.get(key)
         if found is None:
             t = _templates()
@@ -104,6 +107,7 @@ class EditionView:
             context = {
                 "item": item,
                 "adulthood": adulthood,
+                "needs_note": key[2],
                 # Parents' "Is this wrong? Tell us" (issue 9, publisher.web.report).
                 "report_url": f"{get_settings().public_base_url}/report/{item.get('change_id')}",
             }
@@ -112,14 +116,17 @@ class EditionView:
             self.fragments[key] = found
         return found
 
+    def shows_note(self, index: int) -> bool:
+        return needs_note_applies(self.items[index])
+
     # Variants are rendered with a marker per fragment ("\x00<number>\x00", the number
-    # being 2 * item index + adulthood), not the fragment itself.
-    @staticmethod
-    def marker(index: int, adulthood: bool) -> str:
-        return f"\x00{2 * index + int(adulthood)}\x00"
+    # being 4 * item index + 2 * needs note + adulthood), not the fragment itself.
+    def marker(self, index: int, adulthood: bool, needs_note: bool = False) -> str:
+        note = needs_note and self.shows_note(index)
+        return f"\x00{4 * index + 2 * int(note) + int(adulthood)}\x00"
 
     def _by_number(self, number: int) -> tuple[str, Markup]:
-        return self.fragment(number // 2, bool(number % 2))
+        return self.fragment(number // 4, bool(number & 1), bool(number & 2))
 
     def piece(self, number: int, html: bool) -> bytes:
         """Fragment ``number`` (text or HTML), encoded once for the whole edition."""
@@ -244,13 +251,23 @@ class RenderedVariant:
 
 
 def render_variant(
-    view: EditionView, item_indexes: list[int], adulthood_section: bool, limit: int, with_html: bool
+    view: EditionView,
+    item_indexes: list[int],
+    adulthood_section: bool,
+    limit: int,
+    with_html: bool,
+    needs_note: bool = False,
 ) -> RenderedVariant:
+    """One variant's email; ``needs_note`` (the variant's readers chose a need) makes each
+    service that names no need say why it is there."""
     items = [view.items[i] for i in item_indexes]
     sections, more = sections_for(items, adulthood_section, limit)
     for section in sections:
         in_adulthood = section["kind"] == "adulthood"
-        markers = [view.marker(item_indexes[pos], in_adulthood) for pos, _ in section["entries"]]
+        markers = [
+            view.marker(item_indexes[pos], in_adulthood, needs_note)
+            for pos, _ in section["entries"]
+        ]
         section["text"] = markers
         section["html"] = [Markup(m) for m in markers]  # noqa: S704 (digits and NUL only)
     context = {

@@ -145,6 +145,7 @@ def _rendered_all(
                 EditionVariant.number,
                 EditionVariant.item_indexes,
                 EditionVariant.adulthood_section,
+                EditionVariant.needs_note,
             ).where(
                 EditionVariant.edition_id == view.edition_id,
                 EditionVariant.number.in_(sorted({n for n, _ in missing})),
@@ -159,6 +160,7 @@ def _rendered_all(
                 variant.adulthood_section,
                 settings.max_items,
                 with_html,
+                variant.needs_note,
             )
             out[(number, with_html)] = rendered
             _variants[(view.edition_id, number, with_html)] = rendered

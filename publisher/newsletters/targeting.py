@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
+from publisher.newsletters.items import needs_note_applies
 from publisher.subscriptions.matching import DIMENSIONS, Preferences, matches
 
 
@@ -33,6 +34,11 @@ class ItemIndex:
         for i, item in enumerate(items):
             if not item.get("extra"):
                 self.counted |= 1 << i
+        # Services that name no need: a reader who chose a need is told why they are there.
+        self.untagged = 0
+        for i, item in enumerate(items):
+            if needs_note_applies(item):
+                self.untagged |= 1 << i
         # Followed services (issue 14): bits by item key, never for stale items.
         self._keys: dict[str, int] = {}
         for i, item in enumerate(items):
@@ -64,6 +70,12 @@ class ItemIndex:
             return followed
         asked = self.you_said_we_did if prefs.you_said_we_did else 0
         return self._topic_bits(prefs) | followed | asked
+
+    def needs_note(self, prefs: Preferences, bits: int) -> bool:
+        """Whether the email of ``prefs`` with items ``bits`` explains the items that name
+        no need: only to a reader who chose a need, and only if there is such an item (so
+        a reader whose items all name a need shares the email of one who chose none)."""
+        return bool(prefs.needs) and bool(bits & self.untagged)
 
     def _topic_bits(self, prefs: Preferences) -> int:
         bits = self.base_with_paid if prefs.paid_opt_in else self.base_without_paid

@@ -15,6 +15,7 @@ from sqlalchemy import exists, select
 from publisher.db import read_scope, session_scope
 from publisher.models import Delivery, DeliveryStatus, Edition
 from publisher.newsletters.frequencies import frequency_rule
+from publisher.newsletters.items import needs_note_applies
 from publisher.newsletters.rendering import headline, sections_for
 from publisher.newsletters.windows import describe
 from publisher.web.extensions import csrf_exempt
@@ -67,6 +68,9 @@ def edition(edition_id: int) -> Any:
             "period": describe(found.frequency, found.window_start, found.window_end),
             "headline": headline(found.items),
             "sections": sections,
+            # Services that name no need, said once above the list rather than beside
+            # each item: this page is for anyone, not for one reader's choices.
+            "untagged": [str(item["name"]) for item in found.items if needs_note_applies(item)],
         }
     return render_template("web/newsletters/edition.html", edition=page)
 

@@ -72,7 +72,7 @@ def test_an_entry_with_no_need_tagged_says_why_it_is_there(db: Any, mail_sink: M
         subscriber(session, "p@example.org", needs=["communication-interaction"])
     editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
     text, html = parts(parse(mail_sink.messages[0].data))
-    note = "Not tagged with a need: we include it whatever needs you chose."
+    note = "No need is listed for this service, so we include it for everyone."
     assert text.count(note) == 1
     assert text.index("Any Needs Club") < text.index(note) < text.index("Speech Group")
     assert html is not None and html.count(note) == 1

@@ -56,7 +56,10 @@ def _edition(session: Any) -> None:
         maximum_age=25,
         categories=["preparing-for-adulthood"],
     )
-    subscriber(session, "secret.parent@example.org", age_bands=["16-25"])
+    # Chose a need, and neither service names one: the email says why they are there.
+    subscriber(
+        session, "secret.parent@example.org", age_bands=["16-25"], needs=["sensory-physical"]
+    )
 
 
 @pytest.mark.browser
@@ -94,9 +97,14 @@ def test_web_version_and_archive_are_accessible_and_anonymous(
         assert "secret.parent" not in content
         assert page.get_by_role("heading", name="16-25: preparing for adulthood").count() == 1
         assert page.get_by_role("link", name="Sensory <Garden> & Café").count() == 1
+        # Said once above the list (checked by axe with the rest of the page).
+        said = page.get_by_text("No need is listed for these services")
+        assert said.count() == 1
+        assert page.get_by_role("listitem").filter(has_text="Moving On Club").count() == 1
         # The email's own HTML, opened as a page.
         html = parts(parse(mail_sink.messages[0].data))[1]
         assert html is not None
+        assert html.count("No need is listed for this service, so we include it for everyone.") == 1
         page.set_content(html)
         assert_accessible(page)
         check_widths(page, "edition-email")
