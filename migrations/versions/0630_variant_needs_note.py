@@ -1,7 +1,7 @@
 """edition variants: whether items that name no need say why they are there
 
 Revision ID: 0630_variant_needs_note
-Revises: 0610_insight_tag_masks
+Revises: 0620_entry_opening_times
 Create Date: 2026-12-03 06:10:00
 
 Only readers who chose a need are told "No need is listed for this service, so we
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0630_variant_needs_note"
-down_revision: str | Sequence[str] | None = "0610_insight_tag_masks"
+down_revision: str | Sequence[str] | None = "0620_entry_opening_times"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -15,7 +15,7 @@ from publisher import db as dbmod
 from publisher.migrate import downgrade, upgrade
 from tests.conftest import PG_ADMIN_URL, backend
 
-BEFORE = "0610_insight_tag_masks"
+BEFORE = "0620_entry_opening_times"
 THIS = "0630_variant_needs_note"
 
 
