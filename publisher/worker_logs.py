@@ -1,7 +1,8 @@
 """Quiet worker logs (issue 13.4): beat sends a dozen routine tasks a minute, and Celery
-logs "Received task" and "succeeded" at INFO for each. Those lines for routine beat tasks
-that did nothing are dropped unless DEBUG logging is on, so INFO shows work that was
-done and WARNING shows what went wrong (failures are never filtered).
+logs "Sending due task" (beat), "Received task" and "succeeded" at INFO for each. Those
+lines for routine beat tasks that did nothing (and beat's line for sending one) are
+dropped unless DEBUG logging is on, so INFO shows work that was done and WARNING shows
+what went wrong (failures are never filtered).
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ ROUTINE_TASKS: frozenset[str] = frozenset(
     }
 )
 _NONZERO = re.compile(r"[1-9]")
-CELERY_LOGGERS = ("celery.app.trace", "celery.worker.strategy")
+CELERY_LOGGERS = ("celery.app.trace", "celery.worker.strategy", "celery.beat")
+# Beat's line for each task it sends (celery.beat.Scheduler.apply_entry).
+BEAT_SENDING = "Scheduler: Sending due task %s (%s)"
 
 
 def did_nothing(return_value: Any) -> bool:
@@ -38,6 +41,11 @@ class QuietRoutineTicks(logging.Filter):
             logging.DEBUG
         ):
             return True
+        if record.msg == BEAT_SENDING:
+            # A routine tick is sent every minute or so; the worker's "succeeded" line
+            # says when one did something.
+            sent = record.args if isinstance(record.args, tuple) else ()
+            return not (len(sent) == 2 and sent[1] in ROUTINE_TASKS)
         args = record.args if isinstance(record.args, dict) else {}
         if args.get("name") not in ROUTINE_TASKS:
             return True

@@ -8,7 +8,7 @@ import logging
 import pytest
 from celery.app.trace import LOG_RECEIVED, LOG_SUCCESS
 
-from publisher.worker_logs import did_nothing, install
+from publisher.worker_logs import BEAT_SENDING, did_nothing, install
 
 
 def _emit(caplog: pytest.LogCaptureFixture, name: str, value: str) -> list[str]:
@@ -34,6 +34,24 @@ def test_routine_ticks_that_did_nothing_are_not_logged_at_info(
         assert len(_emit(caplog, "publisher.newsletters.send_batch", "None")) == 2
     with caplog.at_level(logging.DEBUG):
         assert len(_emit(caplog, "publisher.social.publish_due", "{}")) == 2
+
+
+def test_beat_sending_a_routine_tick_is_not_logged_at_info(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    install()
+    beat = logging.getLogger("celery.beat")
+    with caplog.at_level(logging.INFO):
+        beat.info(BEAT_SENDING, "social-publish-due", "publisher.social.publish_due")
+        assert caplog.records == []
+        beat.info(BEAT_SENDING, "weekly-round-up", "publisher.social.weekly_round_up")
+        assert [r.getMessage() for r in caplog.records] == [
+            "Scheduler: Sending due task weekly-round-up (publisher.social.weekly_round_up)"
+        ]
+    caplog.clear()
+    with caplog.at_level(logging.DEBUG):
+        beat.info(BEAT_SENDING, "social-publish-due", "publisher.social.publish_due")
+        assert len(caplog.records) == 1
 
 
 def test_what_counts_as_nothing() -> None:
