@@ -108,6 +108,7 @@ def refresh_changes(session: Session, *, limit: int | None = None) -> RefreshRes
                 Change.changed_fields,
                 Change.notable,
                 Change.snapshot,
+                Change.details,
             )
             .where(Change.id > result.newest_change_id)
             .order_by(Change.id)
@@ -126,7 +127,8 @@ def refresh_changes(session: Session, *, limit: int | None = None) -> RefreshRes
             # Title, summary and link as the feeds word them (not item_for: its
             # category labels, the costliest part, are not needed here).
             title = title_for(row.kind, snapshot, labels)
-            summary = summary_for(row.kind, snapshot, list(row.changed_fields or []))
+            details = row.details if isinstance(row.details, dict) else None
+            summary = summary_for(row.kind, snapshot, list(row.changed_fields or []), details)
             link = link_for(snapshot, fallback)
             chosen = {attr: _slugs(snapshot.get(attr)) for _, attr in DIMENSIONS}
             tags = [f"kind:{row.kind.value}"]

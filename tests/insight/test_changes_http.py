@@ -208,3 +208,28 @@ def test_topic_links_narrow_the_selection(log: Log, client: Any) -> None:
     narrowed = client.get(link.group(1).replace("&amp;", "&")).get_data(as_text=True)
     assert _titles(narrowed) == ["New: Service 03", "New: Service 00"]
     assert 'value="sensory-physical" selected' in narrowed
+
+
+def test_an_update_says_what_changed_in_words(log: Log, client: Any) -> None:
+    """/changes and its downloads tell a change as the emails and feeds do: the old and
+    new values, not only which field changed."""
+    entry = log.entry("Stay and play", opening_times="Monday to Friday, 9am to 5pm")
+    log.change(
+        entry,
+        "updated",
+        changed_fields=["opening_times"],
+        details={
+            "opening_times": {
+                "old": "Monday to Thursday, 9am to 5pm",
+                "new": "Monday to Friday, 9am to 5pm",
+            }
+        },
+    )
+    log.refresh()
+    told = (
+        "What changed: Opening times now Monday to Friday, 9am to 5pm "
+        "(was Monday to Thursday, 9am to 5pm)."
+    )
+    assert told in client.get("/changes").get_data(as_text=True)
+    (item,) = client.get("/api/changes").get_json()["items"]
+    assert item["summary"].startswith(told)
