@@ -19,6 +19,7 @@ ROUTINE_TASKS: frozenset[str] = frozenset(
         "publisher.crawl.sweep",
         "publisher.newsletters.run_due",
         "publisher.newsletters.sweep",
+        "publisher.newsletters.sweep_bulletins",
         "publisher.feeds.rebuild_feeds",
         "publisher.social.publish_due",
         "publisher.social.sweep",
