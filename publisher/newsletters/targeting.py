@@ -11,11 +11,20 @@ set. tests/newsletters/test_targeting.py checks it against ``matches`` itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from publisher.newsletters.items import needs_note_applies
 from publisher.subscriptions.matching import DIMENSIONS, Preferences, matches
+
+
+def _mask(items: Sequence[Mapping[str, Any]], test: Callable[[Mapping[str, Any]], bool]) -> int:
+    """The items that pass ``test``, as bits by position."""
+    bits = 0
+    for i, item in enumerate(items):
+        if test(item):
+            bits |= 1 << i
+    return bits
 
 
 class ItemIndex:
@@ -25,20 +34,12 @@ class ItemIndex:
         self.base_with_paid = self._bits(Preferences(paid_opt_in=True))
         self._values: dict[tuple[str, str], int] = {}
         # "You said, we did" items go to those who asked for them, whatever their topics.
-        self.you_said_we_did = 0
-        for i, item in enumerate(items):
-            if item.get("optin") == "you_said_we_did":
-                self.you_said_we_did |= 1 << i
-        # Items that never make an email on their own ("Did you know?", issue 14).
-        self.counted = 0
-        for i, item in enumerate(items):
-            if not item.get("extra"):
-                self.counted |= 1 << i
+        self.you_said_we_did = _mask(items, lambda item: item.get("optin") == "you_said_we_did")
+        # Items that never make an email on their own ("Did you know?", issue 14) are
+        # left out of ``counted``.
+        self.counted = _mask(items, lambda item: not item.get("extra"))
         # Services that name no need: a reader who chose a need is told why they are there.
-        self.untagged = 0
-        for i, item in enumerate(items):
-            if needs_note_applies(item):
-                self.untagged |= 1 << i
+        self.untagged = _mask(items, needs_note_applies)
         # Followed services (issue 14): bits by item key, never for stale items.
         self._keys: dict[str, int] = {}
         for i, item in enumerate(items):
@@ -46,11 +47,7 @@ class ItemIndex:
                 self._keys[str(item["key"])] = self._keys.get(str(item["key"]), 0) | 1 << i
 
     def _bits(self, prefs: Preferences) -> int:
-        bits = 0
-        for i, item in enumerate(self.items):
-            if matches(prefs, item):
-                bits |= 1 << i
-        return bits
+        return _mask(self.items, lambda item: matches(prefs, item))
 
     def _value_bits(self, dimension: str, value: str) -> int:
         key = (dimension, value)
