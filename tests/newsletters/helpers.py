@@ -1,4 +1,5 @@
-"""Building subscribers and change-log rows for the newsletter tests."""
+"""Building subscribers and change-log rows for the newsletter tests, and sending an
+edition's batches in the test's own process."""
 
 from __future__ import annotations
 
@@ -21,7 +22,14 @@ from publisher.models import (
     Subscriber,
     SubscriberStatus,
 )
+from publisher.newsletters import sending
 from tests.factories import make_entry, make_source, record_change
+
+
+def send_here(edition_id: int, ids: list[int]) -> None:
+    """What the worker's send task does with a batch, here; a batch that asks for a retry
+    fails the test."""
+    assert sending.send_batch(edition_id, ids).retry_error is None
 
 
 def subscriber(session: Session, address: str, **prefs: Any) -> Subscriber:

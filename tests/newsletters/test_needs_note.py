@@ -27,7 +27,7 @@ from publisher.newsletters import editions, sending
 from publisher.newsletters.building import build_edition, resume_build
 from publisher.web import create_app
 from tests.mailsink import MailSink
-from tests.newsletters.helpers import change, parse, parts, source, subscriber
+from tests.newsletters.helpers import change, parse, parts, send_here, source, subscriber
 
 pytestmark = pytest.mark.date_sensitive
 
@@ -36,10 +36,6 @@ IN_WINDOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
 NOTE = "No need is listed for this service, so we include it for everyone."
 OLD_NOTE = "whatever needs you chose"
 SPEECH = "communication-interaction"
-
-
-def _send_here(edition_id: int, ids: list[int]) -> None:
-    assert sending.send_batch(edition_id, ids).retry_error is None
 
 
 @pytest.fixture(autouse=True)
@@ -83,7 +79,7 @@ def test_only_a_reader_who_chose_a_need_is_told_why_an_untagged_service_is_there
         subscriber(session, "chose-text@example.org", needs=[SPEECH], format=EmailFormat.TEXT)
         subscriber(session, "all@example.org")
         subscriber(session, "all-text@example.org", format=EmailFormat.TEXT)
-    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    result = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     assert result.reason == "built" and result.recipients == 4
     bodies = _bodies(mail_sink)
     assert set(bodies) == {
@@ -132,7 +128,7 @@ def test_a_reader_whose_items_all_name_a_need_shares_the_email_without_the_note(
         subscriber(session, "teen-chose@example.org", age_bands=["11-16"], needs=[SPEECH])
         subscriber(session, "teen-all@example.org", age_bands=["11-16"])
         subscriber(session, "small-chose@example.org", age_bands=["0-5"], needs=[SPEECH])
-    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    result = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     assert result.recipients == 3
     bodies = _bodies(mail_sink)
     for address in ("teen-chose@example.org", "teen-all@example.org"):
@@ -199,7 +195,7 @@ def test_the_public_page_says_once_which_services_name_no_need(
         change(session, src, "b", "Speech Group", at=IN_WINDOW, needs=[SPEECH])
         change(session, src, "c", "Open Play", at=IN_WINDOW, needs=[])
         subscriber(session, "all@example.org")
-    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    result = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     client = create_app({"TESTING": True}).test_client()
     page = client.get(f"/newsletters/{result.edition_id}").get_data(as_text=True)
     said = "No need is listed for these services, so we include them for everyone:"

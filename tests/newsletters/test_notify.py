@@ -32,7 +32,7 @@ from publisher.models import (
 from publisher.newsletters import editions, sending
 from publisher.web import create_app
 from tests.conftest import TEST_REDIS_URL
-from tests.newsletters.helpers import change, source, subscriber
+from tests.newsletters.helpers import change, send_here, source, subscriber
 from tests.newsletters.notify_server import API_KEY, TEMPLATE_ID, NotifyServer
 
 # Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
@@ -58,10 +58,6 @@ def notify(monkeypatch: pytest.MonkeyPatch, redis_prefix: str) -> Iterator[Notif
         sending.reset_process_state()
 
 
-def _send_here(edition_id: int, ids: list[int]) -> None:
-    assert sending.send_batch(edition_id, ids).retry_error is None
-
-
 def test_edition_goes_through_notify_with_one_click_unsubscribe(
     db: Any, notify: NotifyServer
 ) -> None:
@@ -80,7 +76,7 @@ def test_edition_goes_through_notify_with_one_click_unsubscribe(
         subscriber(session, "one@example.org")
         subscriber(session, "bad@example.org")
     notify.errors["bad@example.org"] = (400, "email_address Not a valid email address")
-    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    result = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     assert isinstance(get_transport(), NotifyTransport)
     assert notify.refused_auth == 0
     [sent] = notify.received
@@ -125,7 +121,7 @@ def test_permanent_failure_callback_ends_the_subscription(
         change(session, src, "a", "Sensory Garden", at=NOW - dt.timedelta(days=2))
         person = subscriber(session, "later@example.org")
         person_id = person.id
-    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    result = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     client = create_app({"TESTING": True}).test_client()
     body = {
         "id": "x",

@@ -24,18 +24,21 @@ from publisher.models import (
 from publisher.newsletters import editions, sending
 from publisher.subscriptions.matching import matches
 from tests.mailsink import MailSink
-from tests.newsletters.helpers import change, names_in_text, parse, parts, source, subscriber
+from tests.newsletters.helpers import (
+    change,
+    names_in_text,
+    parse,
+    parts,
+    send_here,
+    source,
+    subscriber,
+)
 
 # Editions, windows, staleness or tokens: also run a year ahead (tests/clock.py).
 pytestmark = pytest.mark.date_sensitive
 
 NOW = dt.datetime(2026, 11, 27, 7, 30, tzinfo=dt.UTC)  # a Friday, after the 07:00 close
 IN_WINDOW = dt.datetime(2026, 11, 25, 12, 0, tzinfo=dt.UTC)
-
-
-def _send_here(edition_id: int, ids: list[int]) -> None:
-    result = sending.send_batch(edition_id, ids)
-    assert result.retry_error is None
 
 
 @pytest.fixture(autouse=True)
@@ -171,7 +174,7 @@ def test_each_recipient_gets_exactly_their_matching_changes(db: Any, mail_sink: 
             wanted = {n for n, snap in snapshots.items() if matches(person, snap)}
             if wanted:
                 expected[address] = wanted
-    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    result = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     assert result.reason == "built"
     received = mail_sink.by_recipient()
     assert set(received) == set(expected)  # nobody empty, nobody else, nobody twice
@@ -214,13 +217,13 @@ def test_running_twice_sends_nobody_twice(db: Any, mail_sink: MailSink) -> None:
     with session_scope() as session:
         _world(session)
         subscriber(session, "all@example.org")
-    first = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
-    again = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW + dt.timedelta(hours=1))
+    first = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
+    again = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW + dt.timedelta(hours=1))
     assert first.reason == "built" and again.reason == "not due"
     assert first.edition_id is not None
     with session_scope() as session:
         ids = session.scalars(select(Subscriber.id)).all()
-    _send_here(first.edition_id, list(ids))  # the same batch delivered twice
+    send_here(first.edition_id, list(ids))  # the same batch delivered twice
     assert len(mail_sink.messages) == 1
 
 
@@ -283,7 +286,7 @@ def test_repeated_edits_collapse_and_came_and_went_is_silent(db: Any, mail_sink:
             present=False,
         )
         subscriber(session, "p@example.org")
-    editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     [received] = mail_sink.messages
     msg = parse(received.data)
     text, _ = parts(msg)
@@ -307,7 +310,7 @@ def test_smtp_5xx_ends_the_subscription_with_its_reason(db: Any, mail_sink: Mail
         _world(session)
         subscriber(session, "gone@example.org")
         subscriber(session, "fine@example.org")
-    editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     assert set(mail_sink.by_recipient()) == {"fine@example.org"}
     with session_scope() as session:
         gone = session.scalars(
@@ -330,7 +333,7 @@ def test_size_cap_links_to_the_website_for_the_rest(
                 session, src, f"s{i}", f"Service {i}", at=IN_WINDOW, minimum_age=0, maximum_age=25
             )
         subscriber(session, "p@example.org")
-    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    result = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     text, html = parts(parse(mail_sink.messages[0].data))
     assert len(names_in_text(text, [f"Service {i}" for i in range(7)])) == 3
     assert "There are 4 more changes for you" in text
@@ -342,11 +345,11 @@ def test_no_news_no_email(db: Any, mail_sink: MailSink) -> None:
         src = source(session)
         change(session, src, "q", "Checked Again", kind=ChangeKind.BECAME_STALE, at=IN_WINDOW)
         subscriber(session, "p@example.org")
-    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    result = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     assert result.reason == "built" and result.recipients == 0
     assert mail_sink.messages == []
     # Immediate editions are not even made without news.
-    assert editions.run_edition(Frequency.IMMEDIATE, _send_here, now=utcnow()).reason == "no news"
+    assert editions.run_edition(Frequency.IMMEDIATE, send_here, now=utcnow()).reason == "no news"
 
 
 def test_an_address_we_cannot_send_to_fails_only_its_delivery(db: Any, mail_sink: MailSink) -> None:
@@ -354,7 +357,7 @@ def test_an_address_we_cannot_send_to_fails_only_its_delivery(db: Any, mail_sink
         _world(session)
         subscriber(session, "not-an-address")  # stored before validation existed, say
         subscriber(session, "fine@example.org")
-    editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     assert set(mail_sink.by_recipient()) == {"fine@example.org"}
     with session_scope() as session:
         rows = {d.subscriber_id: d for d in session.scalars(select(Delivery)).all()}
@@ -382,7 +385,7 @@ def test_edition_in_the_outbox_is_whole_with_working_personal_links(
     with session_scope() as session:
         _world(session)
         ids = {subscriber(session, f"p{i}@example.org").id: f"p{i}@example.org" for i in range(3)}
-    result = editions.run_edition(Frequency.WEEKLY, _send_here, now=NOW)
+    result = editions.run_edition(Frequency.WEEKLY, send_here, now=NOW)
     files = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(files) == 3
     for path in files:
