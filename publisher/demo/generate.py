@@ -9,6 +9,8 @@ import random
 import uuid
 from typing import Any
 
+from publisher.sources.opening_times import DAYS
+
 KINDS = [
     (
         "Sensory play group",
@@ -158,14 +160,13 @@ def make_service(rng: random.Random, index: int, today: dt.date) -> dict[str, An
     }
 
 
-_WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday")
 # Opening hours by position, not by the random draws (which would move every later draw).
 _HOURS = (("09:00:00", "17:00:00"), ("09:30:00", "15:00:00"), ("10:00:00", "16:30:00"))
 
 
 def weekday_hours(index: int) -> list[dict[str, Any]]:
     opens, closes = _HOURS[index % len(_HOURS)]
-    days = _WEEKDAYS if index % 2 else _WEEKDAYS[:4]
+    days = DAYS[:5] if index % 2 else DAYS[:4]
     return [
         {"id": f"rs-{index}-{n}", "weekday": day, "opens_at": opens, "closes_at": closes}
         for n, day in enumerate(days)
