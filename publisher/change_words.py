@@ -311,10 +311,7 @@ def _text(diff: Mapping[str, Any]) -> str | None:
 
 
 def _phrases(
-    changed: Sequence[str],
-    details: Mapping[str, Any],
-    snapshot: Mapping[str, Any],
-    hours_chars: int = HOURS_CHARS_SHOWN,
+    changed: Sequence[str], details: Mapping[str, Any], snapshot: Mapping[str, Any]
 ) -> list[tuple[str, str]]:
     """(field, phrase) for each change, most important first, without a full stop."""
     fields = set(changed) | set(details)
@@ -340,7 +337,7 @@ def _phrases(
             phrase = _listed("addresses", diff) if isinstance(diff, Mapping) else None
         elif name == "opening_times" and isinstance(details.get(name), Mapping):
             hours = details[name]
-            phrase = _hours(hours.get("old"), hours.get("new"), hours_chars)
+            phrase = _hours(hours.get("old"), hours.get("new"), HOURS_CHARS_SHOWN)
         elif name in SHORT_FIELDS and isinstance(details.get(name), Mapping):
             phrase = _short(name, details[name].get("old"), details[name].get("new"))
         elif name in LIST_FIELDS and isinstance(details.get(name), Mapping):
@@ -370,10 +367,7 @@ def post_sentence(
     """One sentence for a social post: the most important change, named."""
     # A change we can tell in full beats one we can only name.
     vague = set(FIELD_CHANGED.values())
-    phrases = sorted(
-        _phrases(changed, details, snapshot, HOURS_CHARS_POSTED),
-        key=lambda fp: fp[1] in vague,
-    )
+    phrases = sorted(_phrases(changed, details, snapshot), key=lambda fp: fp[1] in vague)
     if not phrases:
         return f"{name} has new details on the Local Offer."
     field, first = phrases[0]
@@ -388,7 +382,8 @@ def post_sentence(
             or any(len(str(hours.get(k) or "")) > HOURS_CHARS_POSTED for k in ("old", "new"))
         )
     ):
-        # Old and new hours do not both fit whole: the new ones alone (the link tells all).
+        # Old and new hours do not both fit whole: the new ones alone, shortened between
+        # days (the link tells all).
         first = _hours(None, hours.get("new"), HOURS_CHARS_POSTED) or first
         told = f"{name} on the Local Offer: {first[0].lower()}{first[1:]}{more}"
     return told if told.endswith(("”", "…")) else told + "."
