@@ -18,6 +18,7 @@ from sqlalchemy import Engine, create_engine, text
 
 from publisher import db as dbmod
 from publisher.config import reset_settings
+from publisher.insight import memo
 from publisher.migrate import upgrade
 from tests.browser import browser, live_app  # noqa: F401 - fixtures for every area
 from tests.clock import _shifted_clock, clock  # noqa: F401 - fixtures for every area
@@ -80,7 +81,11 @@ def db(
     monkeypatch.setenv("PUBLISHER_DATA_DIR", str(tmp_path / "data"))
     reset_settings()
     dbmod.set_engine(engine)
+    # Answers kept per generation of the summaries: each test's database starts from
+    # nothing, so its generation numbers repeat.
+    memo.clear_all()
     yield engine
+    memo.clear_all()
     dbmod._engine = None  # keep the session engine open for the next test
     dbmod._factory = None
     _truncate(engine)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, g, render_template, request
+from markupsafe import Markup
 
 from publisher.console.auth import requires
 from publisher.console.blueprint import bp
@@ -27,20 +28,24 @@ def reach_csv_text(tables: list[reach.Table]) -> str:
     return export.csv_text(["table", "row", "column", "value"], rows)
 
 
-# Counts added between refreshes (sign-ups, feed requests) show within this long.
-_loaded: memo.Memo[reach.ReachData] = memo.Memo(60)
+# Counts added between refreshes (sign-ups, feed requests) show within this long. The
+# page's tables and chart are kept with the figures they were made from: they are the
+# same for every officer (the page around them is not).
+_loaded: memo.Memo[tuple[reach.ReachData, Markup]] = memo.Memo(60)
 
 
-def _reach_data() -> reach.ReachData:
+def _reach() -> tuple[reach.ReachData, Markup]:
     today = today_uk()
-    return _loaded.get((memo.generation(g.db), today), lambda: reach.load(g.db, today))
+    generation = memo.generation(g.db)
+
+    def build() -> tuple[reach.ReachData, Markup]:
+        data = reach.current(g.db, generation, today)
+        return data, _content(data)
+
+    return _loaded.get((generation, today), build)
 
 
-@bp.get("/reach")
-@requires("view")
-def reach_page() -> Any:
-    data = _reach_data()
-    tables = reach.tables(data)
+def _content(data: reach.ReachData) -> Markup:
     series = [
         charts.Series(
             f.capitalize(), [for_chart(data.frequency.get(w, {}).get(f, 0)) for w in data.weeks]
@@ -54,20 +59,29 @@ def reach_page() -> Any:
         title="Subscribers by how often they hear from us, each week",
         desc=f"Counts under 10 are not drawn; the table below says {FEWER}.",
     )
-    return render_template(
-        "web/console/reach.html",
-        tables=tables,
-        chart=chart,
-        series=series,
-        colours=charts.SERIES_COLOURS,
-        fewer=FEWER,
+    # An autoescaped template's output: safe to place in the page as it is.
+    return Markup(  # noqa: S704
+        render_template(
+            "web/console/reach_content.html",
+            tables=reach.tables(data),
+            chart=chart,
+            series=series,
+            colours=charts.SERIES_COLOURS,
+            fewer=FEWER,
+        )
     )
+
+
+@bp.get("/reach")
+@requires("view")
+def reach_page() -> Any:
+    return render_template("web/console/reach.html", content=_reach()[1])
 
 
 @bp.get("/reach.csv")
 @requires("view")
 def reach_csv() -> Any:
-    body = reach_csv_text(reach.tables(_reach_data()))
+    body = reach_csv_text(reach.tables(_reach()[0]))
     return Response(
         body,
         mimetype="text/csv",

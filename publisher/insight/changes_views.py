@@ -13,6 +13,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from flask import Blueprint, Response, render_template, request
+from markupsafe import Markup, escape
 from sqlalchemy.orm import Session
 
 from publisher.config import get_settings
@@ -21,6 +22,7 @@ from publisher.feeds.filters import FilterError, vocabulary
 from publisher.insight import export, memo, openapi
 from publisher.insight.selection import (
     KINDS,
+    ChangeRow,
     Cursor,
     Selection,
     as_record,
@@ -30,7 +32,6 @@ from publisher.insight.selection import (
     parse_selection,
     valid_values,
 )
-from publisher.models import InsightChange
 
 bp = Blueprint("insight_changes", __name__)
 PAGE_SIZE = 20
@@ -88,8 +89,7 @@ def changes_page() -> Any:
             "web/changes.html",
             error=str(exc),
             valid=valid_values(),
-            vocab=vocabulary(),
-            kinds=KINDS,
+            options=_options(vocabulary(), form),
             form=form,
             page=None,
             sel=None,
@@ -97,8 +97,11 @@ def changes_page() -> Any:
     with _session() as session:
         # Built once per summary refresh for each address people ask for (many ask for
         # the same few), like the feeds' stored documents.
-        key = (memo.generation(session), "page", request.query_string)
-        body = _pages.get(key, lambda: _render_page(session, sel, after_c, before_c))
+        generation = memo.generation(session)
+        body = _pages.get(
+            (generation, "page", request.query_string),
+            lambda: _render_page(session, sel, after_c, before_c, generation),
+        )
     response = Response(body, mimetype="text/html")
     response.headers["Cache-Control"] = f"public, max-age={API_CACHE_SECONDS}"
     response.add_etag()
@@ -106,15 +109,20 @@ def changes_page() -> Any:
 
 
 def _render_page(
-    session: Session, sel: Selection, after_c: Cursor | None, before_c: Cursor | None
+    session: Session,
+    sel: Selection,
+    after_c: Cursor | None,
+    before_c: Cursor | None,
+    generation: int,
 ) -> str:
-    page = page_of(session, sel, limit=PAGE_SIZE, after=after_c, before=before_c)
+    page = page_of(
+        session, sel, limit=PAGE_SIZE, after=after_c, before=before_c, generation=generation
+    )
     vocab = vocabulary()
     return render_template(
         "web/changes.html",
         error=None,
-        vocab=vocab,
-        kinds=KINDS,
+        options=_options(vocab, dict(sel.pairs())),
         form=dict(sel.pairs()),
         sel=sel,
         described=sel.describe(vocab),
@@ -137,14 +145,41 @@ _TOPIC_KEYS = (
 )
 
 
+def _options(vocab: dict[str, dict[str, str]], form: dict[str, str]) -> dict[str, Markup]:
+    """Each filter's options, the chosen one selected. Made here rather than in the
+    template: escaping, done once per value in Python, was the page's costliest part."""
+    found = {}
+    for name, values in [*vocab.items(), ("kind", KINDS)]:
+        chosen = form.get(name)
+        found[name] = _html(
+            "".join(
+                f'\n        <option value="{escape(slug)}"'
+                f"{' selected' if slug == chosen else ''}>{escape(text)}</option>"
+                for slug, text in values.items()
+            )
+        )
+    return found
+
+
+def _html(escaped: str) -> Markup:
+    """Text whose every value was escaped where it was put in."""
+    return Markup(escaped)  # noqa: S704
+
+
 def _topic_links(
-    sel: Selection, vocab: dict[str, dict[str, str]], items: list[InsightChange]
-) -> list[list[tuple[str, str]]]:
-    """Each item's "More changes for" links: (label, query) for its topics that are not
-    already chosen, each query the selection with that topic in its place. Made here
-    once per topic rather than in the template once per item (the page's costliest part)."""
-    chosen = dict(sel.pairs())
-    made: dict[tuple[str, str], tuple[str, str]] = {}
+    sel: Selection, vocab: dict[str, dict[str, str]], items: list[ChangeRow]
+) -> list[Markup]:
+    """Each item's "More changes for" links, for its topics that are not already chosen,
+    each the selection with that topic in its place. Made here once per topic rather
+    than in the template once per item (the page's costliest part)."""
+    pairs = sel.pairs()
+    chosen = dict(pairs)
+    # The selection without each dimension, encoded once: a link adds its topic last.
+    rest = {
+        name: "".join(f"{urlencode([(n, v)])}&" for n, v in pairs if n != name)
+        for name, _ in _TOPIC_KEYS
+    }
+    made: dict[tuple[str, str], str] = {}
     found = []
     for item in items:
         links = []
@@ -155,12 +190,12 @@ def _topic_links(
                     continue
                 link = made.get((name, slug))
                 if link is None:
-                    query = urlencode(
-                        [(n, v) for n, v in sel.pairs() if n != name] + [(name, slug)]
-                    )
-                    link = made[(name, slug)] = (vocab[name][slug], query)
+                    query = rest[name] + urlencode([(name, slug)])
+                    label = vocab[name][slug]
+                    link = f' <a href="/changes?{escape(query)}">{escape(label)}</a>'
+                    made[(name, slug)] = link
                 links.append(link)
-        found.append(links)
+        found.append(_html(",".join(links)))
     return found
 
 
@@ -208,8 +243,11 @@ def api_changes() -> Any:
         body = json.dumps({"error": str(exc), "valid": valid_values()}, ensure_ascii=False)
         return _licence_link(Response(body, status=400, mimetype="application/json"))
     with _session() as session:
-        key = (memo.generation(session), "api", request.query_string)
-        body = _pages.get(key, lambda: _api_body(session, sel, limit, cursor))
+        generation = memo.generation(session)
+        body = _pages.get(
+            (generation, "api", request.query_string),
+            lambda: _api_body(session, sel, limit, cursor, generation),
+        )
     response = Response(body, mimetype="application/json")
     response.headers["Cache-Control"] = f"public, max-age={API_CACHE_SECONDS}"
     response.add_etag()
@@ -217,8 +255,10 @@ def api_changes() -> Any:
     return _licence_link(response)
 
 
-def _api_body(session: Session, sel: Selection, limit: int, cursor: Cursor | None) -> str:
-    page = page_of(session, sel, limit=limit, after=cursor)
+def _api_body(
+    session: Session, sel: Selection, limit: int, cursor: Cursor | None, generation: int
+) -> str:
+    page = page_of(session, sel, limit=limit, after=cursor, generation=generation)
     items = [as_record(c) for c in page.items]
     next_cursor = page.older.token() if page.older else None
     base = get_settings().public_base_url

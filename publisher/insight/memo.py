@@ -35,16 +35,22 @@ def bump(session: Session) -> None:
 _all: weakref.WeakSet[Memo[object] | Recent[object]] = weakref.WeakSet()
 
 
-def clear_all() -> None:
-    """Forget every built answer (tests, whose databases start again from nothing)."""
+def clear_all(*, keep_shared: bool = False) -> None:
+    """Forget every built answer (tests, whose databases start again from nothing).
+    ``keep_shared``: keep what every answer of a generation shares (the bench's "cold"
+    page: an address nobody has asked for since the last refresh)."""
     for one in list(_all):
-        one.clear()
+        if not (keep_shared and one.shared):
+            one.clear()
 
 
 class Memo(Generic[T]):
-    def __init__(self, seconds: float) -> None:
+    """One built value. ``shared``: not an answer but what answers are built from
+    (read once per refresh by the first of them)."""
+
+    def __init__(self, seconds: float, *, shared: bool = False) -> None:
         _all.add(self)  # type: ignore[arg-type]
-        self.seconds = seconds
+        self.seconds, self.shared = seconds, shared
         self._lock = threading.Lock()
         self._key: Hashable = None
         self._value: T | None = None
@@ -70,6 +76,8 @@ class Memo(Generic[T]):
 
 class Recent(Generic[T]):
     """The last ``size`` answers, each for its own key (a page of one filter)."""
+
+    shared = False
 
     def __init__(self, size: int, seconds: float) -> None:
         _all.add(self)  # type: ignore[arg-type]

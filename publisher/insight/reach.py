@@ -2,18 +2,26 @@
 tables whose every count has been through the small-number rule
 (``publisher.insight.disclosure``). The page, its CSV and the annual report all use
 ``tables()``, so the rule is applied in one place.
+
+Most of it changes only at a refresh, so the worker reads it then and keeps it
+(``keep_built``); a request reads that one row and adds the counts that move between
+refreshes (sign-ups and feed requests, ``LIVE``) with one more query.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from publisher.feeds.filters import vocabulary
+from publisher.insight import built
 from publisher.insight.disclosure import shown, total
 from publisher.insight.events import CONFIRMATIONS, SIGNUPS, UNSUBSCRIBES
 from publisher.insight.periods import month_label, months_back, week_of, week_start
@@ -25,6 +33,8 @@ FREQUENCIES = [f.value for f in Frequency]
 PLATFORMS = [p.value for p in Platform]
 EVENTS = {SIGNUPS: "Asked to sign up", CONFIRMATIONS: "Confirmed", UNSUBSCRIBES: "Unsubscribed"}
 DIMENSION_NAMES = {"age": "Age", "need": "Need", "category": "Kind of service", "locality": "Area"}
+LIVE = (*EVENTS, "feed_requests")  # counted as they happen, not at a refresh
+KEPT_AS = "reach"
 
 
 @dataclass
@@ -127,21 +137,7 @@ def load(session: Session, today: dt.date) -> ReachData:
         .tuples()
         .all()
     )
-    periods = [*weeks, *data.months, *data.days]
-    for metric, period, key, count in session.execute(
-        select(
-            InsightCount.metric, InsightCount.period, InsightCount.key, InsightCount.count
-        ).where(
-            InsightCount.metric.in_((*EVENTS, "posts", "feed_requests")),
-            InsightCount.period.in_(periods),
-        )
-    ):
-        if metric in EVENTS:
-            data.events.setdefault(metric, {})[period] = count
-        elif metric == "posts":
-            data.posts.setdefault(period, {})[key] = count
-        else:
-            data.feeds.setdefault(period, {})[key] = count
+    _add_counts(session, data, ("posts", *LIVE))
     per_week: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for finished, sent, failed in session.execute(
         select(InsightEdition.finished_on, InsightEdition.sent, InsightEdition.failed).where(
@@ -153,6 +149,63 @@ def load(session: Session, today: dt.date) -> ReachData:
         row[1] += sent
         row[2] += failed
     data.editions = {w: (r[0], r[1], r[2]) for w, r in per_week.items()}
+    return data
+
+
+def _add_counts(session: Session, data: ReachData, metrics: tuple[str, ...]) -> None:
+    """These metrics' counts for the page's weeks, months and days (replacing any)."""
+    for name in metrics:
+        if name in EVENTS:
+            data.events.pop(name, None)
+    if "feed_requests" in metrics:
+        data.feeds = {}
+    # Each metric's periods as a range of its primary key (labels sort as dates do): a
+    # list of 52 periods cost more to send and plan than the rows cost to read.
+    spans = {**dict.fromkeys(EVENTS, data.weeks), "posts": data.months, "feed_requests": data.days}
+    wanted = [
+        and_(
+            InsightCount.metric == name,
+            InsightCount.period.between(spans[name][0], spans[name][-1]),
+        )
+        for name in metrics
+    ]
+    for metric, period, key, count in session.execute(
+        select(
+            InsightCount.metric, InsightCount.period, InsightCount.key, InsightCount.count
+        ).where(or_(*wanted))
+    ):
+        if metric in EVENTS:
+            data.events.setdefault(metric, {})[period] = count
+        elif metric == "posts":
+            data.posts.setdefault(period, {})[key] = count
+        else:
+            data.feeds.setdefault(period, {})[key] = count
+
+
+def _as_json(data: ReachData) -> str:
+    return json.dumps(dataclasses.asdict(data), default=str)
+
+
+def _from_json(text: str) -> ReachData:
+    raw: dict[str, Any] = json.loads(text)
+    raw["editions"] = {week: tuple(row) for week, row in raw["editions"].items()}
+    raw["then_day"] = dt.date.fromisoformat(raw["then_day"]) if raw["then_day"] else None
+    return ReachData(**raw)
+
+
+def keep_built(session: Session, generation: int, today: dt.date) -> None:
+    """Read what changes only at a refresh and keep it (the worker, after each refresh)."""
+    built.keep(session, KEPT_AS, generation, today, _as_json(load(session, today)))
+
+
+def current(session: Session, generation: int, today: dt.date) -> ReachData:
+    """As kept for this generation and day, with the live counts read now; or, when
+    nothing was kept (the worker has not built it yet), read from the summaries."""
+    kept = built.read(session, KEPT_AS, generation, today)
+    if kept is None:
+        return load(session, today)
+    data = _from_json(kept)
+    _add_counts(session, data, LIVE)
     return data
 
 

@@ -13,19 +13,17 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import BigInteger, Integer, String, exists, literal, select, tuple_, type_coerce
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
 
-from publisher.db import UTCDateTime
 from publisher.feeds.filters import FeedFilter, FilterError, parse_filter, vocabulary
 from publisher.feeds.items import PUBLISHED_KINDS, TITLE_PREFIX
-from publisher.insight import tagbits
-from publisher.models import InsightChange, InsightChangeTopic, InsightCount, InsightTagBit
+from publisher.insight import memo, tagbits, walks
+from publisher.models import InsightCount, InsightTagBit
 from publisher.uk_time import LONDON
 
 KINDS: dict[str, str] = {
@@ -148,9 +146,12 @@ def parse_limit(raw: str | None, default: int) -> int:
     return int(raw)
 
 
+ChangeRow = Row[Any]
+
+
 @dataclass(frozen=True)
 class Page:
-    items: list[InsightChange]
+    items: list[ChangeRow]
     newer: Cursor | None  # a cursor for the page before (newer changes), if any
     older: Cursor | None  # a cursor for the next page (older changes), if any
     total: int | None  # exact total when known from the counts, else None
@@ -160,16 +161,14 @@ def _uk_midnight(day: dt.date) -> dt.datetime:
     return dt.datetime.combine(day, dt.time(), LONDON).astimezone(dt.UTC)
 
 
-def totals_and_bits(session: Session, tags: list[str]) -> tuple[dict[str, int], dict[str, int]]:
-    """Each topic's count of changes, and its bit value if it has one, in one round trip
-    (a page's cost when built is mostly its round trips). A topic with no changes has
-    no count row, and is then the rarest: its walk finds nothing at once."""
+def read_topic_stats(session: Session) -> tuple[dict[str, int], dict[str, int]]:
+    """Every topic's count of changes, and its bit value if it has one (a few dozen rows,
+    one round trip). A topic with no changes has no count row, and is then the rarest:
+    its walk finds nothing at once."""
     rows = session.execute(
         select(InsightCount.key, InsightCount.count, InsightTagBit.position)
         .outerjoin(InsightTagBit, InsightTagBit.tag == InsightCount.key)
-        .where(
-            InsightCount.metric == "topic", InsightCount.period == "", InsightCount.key.in_(tags)
-        )
+        .where(InsightCount.metric == "topic", InsightCount.period == "")
     ).tuples()
     totals: dict[str, int] = {}
     bits: dict[str, int] = {}
@@ -180,77 +179,95 @@ def totals_and_bits(session: Session, tags: list[str]) -> tuple[dict[str, int], 
     return totals, bits
 
 
+# The counts and bits change only at a refresh, which moves the generation: every page
+# built from one generation shares one read of them (a page's cost when built is mostly
+# its round trips).
+_topic_stats: memo.Memo[tuple[dict[str, int], dict[str, int]]] = memo.Memo(
+    seconds=3600, shared=True
+)
+
+
+def topic_stats(session: Session, generation: int) -> tuple[dict[str, int], dict[str, int]]:
+    return _topic_stats.get(generation, lambda: read_topic_stats(session))
+
+
 # Walking the rarest topic's index reads about (page size / the share of its rows that
 # match the other topics) index rows per page, each tested by its mask in the index;
 # past this many, PostgreSQL's GIN index (which intersects the topics' posting lists,
 # then sorts the few matches) is cheaper. Measured with bench/insight/run.py: a walk
 # reads about 100,000 rows in the time the GIN index takes for a rare mix.
 WALK_LIMIT = 100_000
+# A kind chosen with other topics is walked through the kind walk index (topic, kind,
+# date) when fewer than this share of changes are of that kind; a commoner kind is found
+# as quickly by its bit in the plain walk.
+KIND_WALK_SHARE = 0.25
 
 
-def _walk_cost(tags: list[str], totals: dict[str, int], limit: int) -> float:
-    """Rows a walk of the rarest topic reads to fill a page, if topics were independent."""
+def _walk_cost(tags: list[str], totals: dict[str, int], limit: int, by_kind: bool) -> float:
+    """Rows a walk of the rarest topic reads to fill a page, if topics were independent
+    (``by_kind``: walking the rarest other topic among the changes of the chosen kind)."""
     everything = max(totals.get("all", 0), 1)
-    driver = min(tags, key=lambda t: totals.get(t, 0))
+    driver = _driver(tags, totals, by_kind)
     share = 1.0
     for tag in tags:
-        if tag != driver:
+        if tag != driver and not (by_kind and tag.startswith("kind:")):
             share *= totals.get(tag, 0) / everything
     return (limit + 1) / share if share else float("inf")
 
 
-def _statement(
-    session: Session, sel: Selection, limit: int = 20
-) -> tuple[Any, Any, Any, int | None]:
-    """The select, its order columns, and the total if the counts tell it."""
+def _driver(tags: list[str], totals: dict[str, int], by_kind: bool) -> str:
+    """The topic whose index rows the walk reads: the rarest (not the kind, when the walk
+    is of one kind's rows)."""
+    walked = [t for t in tags if not (by_kind and t.startswith("kind:"))]
+    return min(walked, key=lambda t: (totals.get(t, 0), t))
+
+
+def _plan(
+    session: Session, sel: Selection, limit: int, generation: int
+) -> tuple[walks.Shape, dict[str, Any], int | None]:
+    """The statement's shape, its values, and the total if the counts tell it."""
     tags = sel.tags()
-    totals, bits = totals_and_bits(session, [*tags, "all"])
+    totals, bits = topic_stats(session, generation)
     total = None
     if not sel.since and not sel.until and len(tags) <= 1:
         total = totals.get(tags[0] if tags else "all", 0)
+    # A kind and other topics: walk the kind's rows of the rarest other topic (the kind
+    # walk index), unless the kind is so common that its own rows are as quick.
+    by_kind = bool(sel.kind) and len(tags) > 1
+    if by_kind:
+        everything = max(totals.get("all", 0), 1)
+        by_kind = totals.get(f"kind:{sel.kind}", 0) / everything < KIND_WALK_SHARE
+    params: dict[str, Any] = {}
     if not tags:
-        stmt = select(InsightChange)
-        occurred, change_id = InsightChange.occurred_at, InsightChange.change_id
+        shape = walks.Shape("all")
     elif (
         len(tags) > 1
         and session.get_bind().dialect.name == "postgresql"
-        and _walk_cost(tags, totals, limit) > WALK_LIMIT
+        and _walk_cost(tags, totals, limit, by_kind) > WALK_LIMIT
     ):
         # A rare mix: one containment test on the GIN-indexed text[] finds the few
         # matches at once. (A common mix walks the rarest topic's index below: the
         # planner would otherwise read every match from the GIN index and sort them.)
-        as_array = type_coerce(InsightChange.tags, ARRAY(String(120)))
-        stmt = select(InsightChange).where(as_array.contains(tags))
-        occurred, change_id = InsightChange.occurred_at, InsightChange.change_id
+        shape, params["tags"] = walks.Shape("gin"), tags
     else:
-        driver = min(tags, key=lambda t: (totals.get(t, 0), t))
-        walk = aliased(InsightChangeTopic)
-        stmt = select(InsightChange).join(walk, walk.change_id == InsightChange.change_id)
-        stmt = stmt.where(walk.topic == driver)
-        occurred, change_id = walk.occurred_at, walk.change_id
+        params["driver"] = driver = _driver(tags, totals, by_kind)
         others = [t for t in tags if t != driver]
+        if by_kind:
+            params["kind"] = sel.kind
+            others = [t for t in others if not t.startswith("kind:")]
         want = tagbits.mask_of(bits, others)
         if want:
-            as_bits = literal(want, BigInteger())
-            stmt = stmt.where(walk.mask.op("&")(as_bits) == as_bits)
-        for other in others:
-            if other in bits:
-                continue
-            # A topic with no bit (past the 63rd): tested by its own row.
-            check = aliased(InsightChangeTopic)
-            stmt = stmt.where(
-                exists().where(check.change_id == InsightChange.change_id, check.topic == other)
-            )
+            params["want"] = want
+        # Topics with no bit (past the 63rd): each tested by its own row.
+        unbitted = [t for t in others if t not in bits]
+        params.update({f"other{n}": t for n, t in enumerate(unbitted)})
+        shape = walks.Shape("walk", by_kind, bool(want), len(unbitted))
     if sel.since:
-        stmt = stmt.where(occurred >= _uk_midnight(sel.since))
+        params["since"] = _uk_midnight(sel.since)
     if sel.until:
-        stmt = stmt.where(occurred < _uk_midnight(sel.until + dt.timedelta(days=1)))
-    return stmt, occurred, change_id, total
-
-
-def _bound(cursor: Cursor) -> Any:
-    # Typed binds: SQLite stores naive UTC, and UTCDateTime converts on the way in.
-    return tuple_(literal(cursor.occurred_at, UTCDateTime()), literal(cursor.change_id, Integer()))
+        params["until"] = _uk_midnight(sel.until + dt.timedelta(days=1))
+    shape = replace(shape, since=bool(sel.since), until=bool(sel.until))
+    return shape, params, total
 
 
 def page_of(
@@ -260,19 +277,20 @@ def page_of(
     limit: int,
     after: Cursor | None = None,
     before: Cursor | None = None,
+    generation: int | None = None,
 ) -> Page:
     """Newest first. ``after``: changes older than the cursor (the next page);
-    ``before``: changes newer than it (the page before)."""
-    stmt, occurred, change_id, total = _statement(session, sel, limit)
-    key = tuple_(occurred, change_id)
-    if before is not None:
-        stmt = stmt.where(key > _bound(before))
-        stmt = stmt.order_by(occurred.asc(), change_id.asc())
-    else:
-        if after is not None:
-            stmt = stmt.where(key < _bound(after))
-        stmt = stmt.order_by(occurred.desc(), change_id.desc())
-    rows = list(session.scalars(stmt.limit(limit + 1)))
+    ``before``: changes newer than it (the page before). ``generation``: the summaries'
+    (``memo.generation``), when the caller has read it already."""
+    if generation is None:
+        generation = memo.generation(session)
+    shape, params, total = _plan(session, sel, limit, generation)
+    cursor = before or after
+    if cursor is not None:
+        shape = replace(shape, page="before" if before is not None else "after")
+        params.update(at=cursor.occurred_at, id=cursor.change_id)
+    params["limit"] = limit + 1
+    rows = list(session.connection().execute(walks.statement(shape), params))
     more = len(rows) > limit
     rows = rows[:limit]
     if before is not None:
@@ -286,19 +304,19 @@ def page_of(
     return Page(items=rows, newer=newer, older=older, total=total)
 
 
-def every(session: Session, sel: Selection, batch: int = 1000) -> Iterator[InsightChange]:
+def every(session: Session, sel: Selection, batch: int = 1000) -> Iterator[ChangeRow]:
     """The whole selection, newest first, a batch at a time (for downloads)."""
     after: Cursor | None = None
+    generation = memo.generation(session)
     while True:
-        page = page_of(session, sel, limit=batch, after=after)
+        page = page_of(session, sel, limit=batch, after=after, generation=generation)
         yield from page.items
-        session.expunge_all()
         if page.older is None:
             return
         after = page.older
 
 
-def as_record(change: InsightChange) -> dict[str, Any]:
+def as_record(change: ChangeRow) -> dict[str, Any]:
     """One change as open data: the JSON and CSV columns."""
     topics = change.topics or {}
     return {

@@ -150,7 +150,14 @@ def refresh_changes(session: Session, *, limit: int | None = None) -> RefreshRes
                 }
             )
             for tag in tags:
-                topics.append({"change_id": row.id, "topic": tag, "occurred_at": row.occurred_at})
+                topics.append(
+                    {
+                        "change_id": row.id,
+                        "topic": tag,
+                        "occurred_at": row.occurred_at,
+                        "kind": row.kind.value,
+                    }
+                )
                 counts[("topic", "", tag)] += 1
             counts[("topic", "", "all")] += 1
         bits = tagbits.assign(session, (t["topic"] for t in topics))

@@ -67,8 +67,19 @@ class InsightChangeTopic(Base):
     __tablename__ = "insight_change_topics"
     # The mask is the last column of the walk index, so the walk tests the other topics
     # from the index alone (an index-only scan on PostgreSQL, a covering index on SQLite).
+    # The kind walk serves filters that name a kind and other topics: it walks only the
+    # changes of that kind with the rarest other topic (a rare kind, walked by itself,
+    # reads all its rows when few of them match the rest).
     __table_args__ = (
         Index("ix_insight_change_topics_walk", "topic", "occurred_at", "change_id", "mask"),
+        Index(
+            "ix_insight_change_topics_kind_walk",
+            "topic",
+            "kind",
+            "occurred_at",
+            "change_id",
+            "mask",
+        ),
     )
 
     change_id: Mapped[int] = mapped_column(
@@ -79,6 +90,7 @@ class InsightChangeTopic(Base):
     topic: Mapped[str] = mapped_column(String(120), primary_key=True)
     occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
     mask: Mapped[int] = mapped_column(BigInteger, default=0)
+    kind: Mapped[str] = mapped_column(String(20), default="", server_default="")
 
 
 class InsightTagBit(Base):

@@ -14,20 +14,12 @@ from sqlalchemy.orm import Session
 
 from publisher.config import reset_settings
 from publisher.db import session_factory
-from publisher.insight import memo, upkeep
+from publisher.insight import upkeep
 from publisher.models import Change, ChangeKind, Entry, Source
 from publisher.web import create_app
 from tests.factories import make_entry, make_source, record_change
 
 BASE_URL = "https://news.localoffer.example.gov.uk"
-
-
-@pytest.fixture(autouse=True)
-def _fresh_memos() -> Iterator[None]:
-    # Each test's database starts from nothing, so its generation numbers repeat.
-    memo.clear_all()
-    yield
-    memo.clear_all()
 
 
 @pytest.fixture()

@@ -14,7 +14,7 @@ from sqlalchemy import insert, select
 
 from publisher.db import utcnow
 from publisher.insight import selection, tagbits
-from publisher.models import InsightChangeTopic, InsightTagBit
+from publisher.models import Entry, InsightChangeTopic, InsightTagBit
 from tests.insight.conftest import Log
 
 # Dates worked out from now: also run a year ahead (tests/clock.py).
@@ -167,6 +167,38 @@ def test_several_filters_page_through_in_order(
         got += [ids.index(item["id"]) for item in body["items"]]
         url = body["next"].split("example.gov.uk", 1)[1] if body["next"] else ""
     assert got == expected
+
+
+@pytest.mark.parametrize(
+    ("walk_limit", "kind_share"),
+    [(0, 2.0), (10**9, 2.0), (10**9, 0.0)],
+    ids=["gin-on-postgresql", "kind-walk", "plain-walk"],
+)
+def test_a_rare_kind_with_topics_pages_through_in_order(
+    log: Log, client: Any, monkeypatch: pytest.MonkeyPatch, walk_limit: int, kind_share: float
+) -> None:
+    # Three plans for "came back, with these topics": GIN containment, the walk of the
+    # kind's rows with the rarest other topic (kind walk index) and the plain walk of one
+    # topic testing the kind's bit. The same changes, in the same order, from each.
+    monkeypatch.setattr(selection, "WALK_LIMIT", walk_limit)
+    monkeypatch.setattr(selection, "KIND_WALK_SHARE", kind_share)
+    added = _seed(log, 60)
+    now = utcnow()
+    entries = {entry.name: entry for entry in log.session.scalars(select(Entry))}
+    reopened: list[int] = []
+    for n, i in enumerate(range(0, 60, 2)):  # even numbers: ages 11-16, came back
+        at = now - dt.timedelta(minutes=30 - n)
+        reopened.append(log.change(entries[f"Service {i:02d}"], "reopened", at=at).id)
+    log.refresh()
+    # Of the evens, multiples of 3 are sensory: 0, 6, 12, ... 54, newest first.
+    expected = [reopened[i // 2] for i in range(58, -1, -2) if i % 3 == 0]
+    got: list[int] = []
+    url = "/api/changes?age=11-16&need=sensory-physical&kind=reopened&limit=3"
+    while url:
+        body = client.get(url).get_json()
+        got += [item["id"] for item in body["items"]]
+        url = body["next"].split("example.gov.uk", 1)[1] if body["next"] else ""
+    assert got == expected and not set(got) & set(added)
 
 
 def test_topics_past_the_last_bit_are_still_filtered(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import re
 from typing import Any
 
@@ -15,10 +16,10 @@ from sqlalchemy.orm import Session
 
 from publisher.console.insight import reach_csv_text
 from publisher.console.users import create_user
-from publisher.insight import reach
+from publisher.insight import memo, reach
 from publisher.insight.disclosure import FEWER, HIDDEN_TOTAL, shown, total
 from publisher.insight.periods import today_uk
-from publisher.models import ConsentSource, EndReason, Frequency
+from publisher.models import ConsentSource, EndReason, Frequency, InsightBuilt
 from publisher.subscriptions import lifecycle, tokens
 from publisher.subscriptions.preferences import Choice
 from tests.console.conftest import PASSWORD, Officer
@@ -139,3 +140,40 @@ def test_reach_page_and_csv_from_real_sign_ups(log: Log, session: Session, app: 
     }
     assert demand["Need: Sensory and physical needs"]["value"] == "14"
     _assert_no_small_numbers([r["value"] for r in events])
+
+
+def test_kept_figures_are_read_and_new_sign_ups_still_show(
+    log: Log, session: Session, app: Any
+) -> None:
+    """The worker keeps what changes only at a refresh; the page reads that row and adds
+    the counts that move between refreshes (sign-ups) as they are now."""
+    for i in range(12):
+        _sign_up(session, f"weekly{i}@example.org", Frequency.WEEKLY, confirm=True)
+    create_user(session, "officer@council.example", "editor", PASSWORD)
+    session.commit()
+    log.refresh()
+    generation, today = memo.generation(session), today_uk()
+    reach.keep_built(session, generation, today)
+    session.commit()
+    kept = session.get(InsightBuilt, reach.KEPT_AS)
+    assert kept is not None and kept.generation == generation
+    # Mark the kept figures, so that the page shows it read them rather than the summaries.
+    figures = json.loads(kept.body)
+    week = reach._weeks(today)[-1]
+    figures["frequency"][week]["weekly"] = 77
+    kept.body = json.dumps(figures)
+    for i in range(11):  # after the refresh: counted at once, not kept yet
+        _sign_up(session, f"later{i}@example.org", Frequency.DAILY, confirm=False)
+    session.commit()
+    officer = Officer(app)
+    assert officer.login("officer@council.example").status_code == 302
+    rows = list(
+        csv.DictReader(io.StringIO(officer.get("/console/reach.csv").get_data(as_text=True)))
+    )
+    label = reach.week_label(week)
+    cell = {(r["table"], r["row"], r["column"]): r["value"] for r in rows}
+    assert cell[("frequency", label, "Weekly")] == "77"
+    assert cell[("events", label, "Asked to sign up")] == "23"
+    assert cell[("events", label, "Confirmed")] == "12"
+    html = officer.get("/console/reach").get_data(as_text=True)
+    assert '<td class="num">77</td>' in html and "Who the Local Offer reaches" in html

@@ -65,10 +65,15 @@ def test_crawls_keep_the_summaries_current(
         assert wait_for(summarised), log.read_text()[-3000:]
 
         def health_kept() -> bool:
-            # The worker builds /health for the summaries it just committed.
+            # The worker builds /health and the reach figures for the summaries it just
+            # committed.
             with session_scope() as session:
-                kept = session.get(InsightBuilt, "health")
-                return kept is not None and kept.generation == memo.generation(session)
+                generation = memo.generation(session)
+                return all(
+                    (kept := session.get(InsightBuilt, name)) is not None
+                    and kept.generation == generation
+                    for name in ("health", "reach")
+                )
 
         assert wait_for(health_kept), log.read_text()[-3000:]
     with session_scope() as session:
