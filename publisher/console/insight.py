@@ -7,8 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Response, g, render_template, request
+from flask import Response, g, get_template_attribute, render_template, request
 from markupsafe import Markup
+from sqlalchemy.orm import Session
 
 from publisher.console.auth import requires
 from publisher.console.blueprint import bp
@@ -29,9 +30,11 @@ def reach_csv_text(tables: list[reach.Table]) -> str:
 
 
 # Counts added between refreshes (sign-ups, feed requests) show within this long. The
-# page's tables and chart are kept with the figures they were made from: they are the
-# same for every officer (the page around them is not).
+# page's figures (title, chart and tables) are kept with the counts they were made from:
+# they are the same for every officer (the page around them is not).
 _loaded: memo.Memo[tuple[reach.ReachData, Markup]] = memo.Memo(60)
+HEAD = "head"
+PARTS = "web/console/reach_parts.html"
 
 
 def _reach() -> tuple[reach.ReachData, Markup]:
@@ -39,37 +42,49 @@ def _reach() -> tuple[reach.ReachData, Markup]:
     generation = memo.generation(g.db)
 
     def build() -> tuple[reach.ReachData, Markup]:
-        data = reach.current(g.db, generation, today)
-        return data, _content(data)
+        data, kept = reach.current(g.db, generation, today)
+        parts = dict(kept or {})
+        missing = {HEAD, *reach.TABLES} - parts.keys()
+        if missing:
+            parts.update(_parts(data, missing))
+        # Every part is an autoescaped template's output (here, or in the worker).
+        return data, Markup("".join(parts[name] for name in (HEAD, *reach.TABLES)))  # noqa: S704
 
     return _loaded.get((generation, today), build)
 
 
-def _content(data: reach.ReachData) -> Markup:
-    series = [
-        charts.Series(
-            f.capitalize(), [for_chart(data.frequency.get(w, {}).get(f, 0)) for w in data.weeks]
-        )
-        for f in reach.FREQUENCIES
-    ]
-    chart = charts.stacked_bars(
-        "subs",
-        [week_start(w).strftime("%-d %b") for w in data.weeks],
-        series,
-        title="Subscribers by how often they hear from us, each week",
-        desc=f"Counts under 10 are not drawn; the table below says {FEWER}.",
+def keep_reach(session: Session) -> None:
+    """The worker, after each refresh (in a request context, for the page's links)."""
+    reach.keep_built(
+        session, memo.generation(session), today_uk(), lambda d: _parts(d, {HEAD, *reach.TABLES})
     )
-    # An autoescaped template's output: safe to place in the page as it is.
-    return Markup(  # noqa: S704
-        render_template(
-            "web/console/reach_content.html",
-            tables=reach.tables(data),
-            chart=chart,
-            series=series,
-            colours=charts.SERIES_COLOURS,
-            fewer=FEWER,
+
+
+def _parts(data: reach.ReachData, wanted: set[str]) -> dict[str, str]:
+    """These parts of the page's figures: HEAD (title and chart) and tables by name."""
+    parts = {
+        t.ident: str(get_template_attribute(PARTS, "table")(t))
+        for t in reach.tables(data)
+        if t.ident in wanted
+    }
+    if HEAD in wanted:
+        series = [
+            charts.Series(
+                f.capitalize(),
+                [for_chart(data.frequency.get(w, {}).get(f, 0)) for w in data.weeks],
+            )
+            for f in reach.FREQUENCIES
+        ]
+        chart = charts.stacked_bars(
+            "subs",
+            [week_start(w).strftime("%-d %b") for w in data.weeks],
+            series,
+            title="Subscribers by how often they hear from us, each week",
+            desc=f"Counts under 10 are not drawn; the table below says {FEWER}.",
         )
-    )
+        head = get_template_attribute(PARTS, "head")
+        parts[HEAD] = str(head(chart, series, charts.SERIES_COLOURS, FEWER))
+    return parts
 
 
 @bp.get("/reach")

@@ -3,21 +3,24 @@ tables whose every count has been through the small-number rule
 (``publisher.insight.disclosure``). The page, its CSV and the annual report all use
 ``tables()``, so the rule is applied in one place.
 
-Most of it changes only at a refresh, so the worker reads it then and keeps it
-(``keep_built``); a request reads that one row and adds the counts that move between
-refreshes (sign-ups and feed requests, ``LIVE``) with one more query.
+Most of it changes only at a refresh, so the worker reads it then and keeps it with
+the page's figures made from it (``keep_built``); a request reads that one row and the
+counts that move between refreshes (sign-ups and feed requests), and makes
+the figures again only if those have moved.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import json
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import Select, and_, bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from publisher.feeds.filters import vocabulary
@@ -33,8 +36,9 @@ FREQUENCIES = [f.value for f in Frequency]
 PLATFORMS = [p.value for p in Platform]
 EVENTS = {SIGNUPS: "Asked to sign up", CONFIRMATIONS: "Confirmed", UNSUBSCRIBES: "Unsubscribed"}
 DIMENSION_NAMES = {"age": "Age", "need": "Need", "category": "Kind of service", "locality": "Area"}
-LIVE = (*EVENTS, "feed_requests")  # counted as they happen, not at a refresh
 KEPT_AS = "reach"
+TABLES = ("frequency", "events", "editions", "posts", "feeds", "demand")  # as shown
+LIVE_TABLES = ("events", "feeds")  # of the counts made as things happen
 
 
 @dataclass
@@ -137,7 +141,7 @@ def load(session: Session, today: dt.date) -> ReachData:
         .tuples()
         .all()
     )
-    _add_counts(session, data, ("posts", *LIVE))
+    _add_counts(session, data, with_posts=True)
     per_week: dict[str, list[int]] = defaultdict(lambda: [0, 0, 0])
     for finished, sent, failed in session.execute(
         select(InsightEdition.finished_on, InsightEdition.sent, InsightEdition.failed).where(
@@ -152,28 +156,44 @@ def load(session: Session, today: dt.date) -> ReachData:
     return data
 
 
-def _add_counts(session: Session, data: ReachData, metrics: tuple[str, ...]) -> None:
-    """These metrics' counts for the page's weeks, months and days (replacing any)."""
-    for name in metrics:
-        if name in EVENTS:
-            data.events.pop(name, None)
-    if "feed_requests" in metrics:
-        data.feeds = {}
-    # Each metric's periods as a range of its primary key (labels sort as dates do): a
-    # list of 52 periods cost more to send and plan than the rows cost to read.
-    spans = {**dict.fromkeys(EVENTS, data.weeks), "posts": data.months, "feed_requests": data.days}
+@functools.cache
+def _counts_statement(with_posts: bool) -> Select[tuple[str, str, str, int]]:
+    """Sign-ups, feed requests (and posts) for a span of weeks, days (and months): each
+    metric's periods as a range of its primary key (labels sort as dates do). Built
+    once: a list of 52 periods, or a statement built per request, cost more than the
+    rows cost to read."""
+
+    def span(metrics: Any, first: str, last: str) -> Any:
+        return and_(metrics, InsightCount.period.between(bindparam(first), bindparam(last)))
+
     wanted = [
-        and_(
-            InsightCount.metric == name,
-            InsightCount.period.between(spans[name][0], spans[name][-1]),
-        )
-        for name in metrics
+        span(InsightCount.metric.in_(EVENTS), "week0", "week1"),
+        span(InsightCount.metric == "feed_requests", "day0", "day1"),
     ]
-    for metric, period, key, count in session.execute(
-        select(
-            InsightCount.metric, InsightCount.period, InsightCount.key, InsightCount.count
-        ).where(or_(*wanted))
-    ):
+    if with_posts:
+        wanted.append(span(InsightCount.metric == "posts", "month0", "month1"))
+    return select(
+        InsightCount.metric, InsightCount.period, InsightCount.key, InsightCount.count
+    ).where(or_(*wanted))
+
+
+def _add_counts(session: Session, data: ReachData, *, with_posts: bool) -> None:
+    """The counts made as things happen (sign-ups, feed requests), and posts if asked,
+    for the page's weeks, days and months, in place of any the figures had."""
+    # New dicts, not changed in place: current() compares them with the kept ones.
+    data.events, data.feeds = {}, {}
+    if with_posts:
+        data.posts = {}
+    spans = {
+        "week0": data.weeks[0],
+        "week1": data.weeks[-1],
+        "day0": data.days[0],
+        "day1": data.days[-1],
+        "month0": data.months[0],
+        "month1": data.months[-1],
+    }
+    rows = session.connection().execute(_counts_statement(with_posts), spans)
+    for metric, period, key, count in rows:
         if metric in EVENTS:
             data.events.setdefault(metric, {})[period] = count
         elif metric == "posts":
@@ -182,31 +202,43 @@ def _add_counts(session: Session, data: ReachData, metrics: tuple[str, ...]) -> 
             data.feeds.setdefault(period, {})[key] = count
 
 
-def _as_json(data: ReachData) -> str:
-    return json.dumps(dataclasses.asdict(data), default=str)
-
-
-def _from_json(text: str) -> ReachData:
-    raw: dict[str, Any] = json.loads(text)
+def _figures(raw: dict[str, Any]) -> ReachData:
     raw["editions"] = {week: tuple(row) for week, row in raw["editions"].items()}
     raw["then_day"] = dt.date.fromisoformat(raw["then_day"]) if raw["then_day"] else None
     return ReachData(**raw)
 
 
-def keep_built(session: Session, generation: int, today: dt.date) -> None:
-    """Read what changes only at a refresh and keep it (the worker, after each refresh)."""
-    built.keep(session, KEPT_AS, generation, today, _as_json(load(session, today)))
+def keep_built(
+    session: Session,
+    generation: int,
+    today: dt.date,
+    render: Callable[[ReachData], dict[str, str]],
+) -> None:
+    """Read what changes only at a refresh, and the page's parts made from it with
+    ``render``, and keep both (the worker, after each refresh)."""
+    data = load(session, today)
+    body = {"figures": dataclasses.asdict(data), "parts": render(data)}
+    built.keep(session, KEPT_AS, generation, today, json.dumps(body, default=str))
 
 
-def current(session: Session, generation: int, today: dt.date) -> ReachData:
-    """As kept for this generation and day, with the live counts read now; or, when
-    nothing was kept (the worker has not built it yet), read from the summaries."""
+def current(
+    session: Session, generation: int, today: dt.date
+) -> tuple[ReachData, dict[str, str] | None]:
+    """The figures as kept for this generation and day, with the live counts read now,
+    and the page's kept parts: without those of ``LIVE_TABLES`` when their counts have
+    moved since (make them again). When nothing was kept (the worker has not built it
+    yet), the figures read from the summaries and no parts."""
     kept = built.read(session, KEPT_AS, generation, today)
     if kept is None:
-        return load(session, today)
-    data = _from_json(kept)
-    _add_counts(session, data, LIVE)
-    return data
+        return load(session, today), None
+    body = json.loads(kept)
+    data = _figures(body["figures"])
+    then = (data.events, data.feeds)
+    _add_counts(session, data, with_posts=False)
+    parts: dict[str, str] = body["parts"]
+    if (data.events, data.feeds) != then:
+        parts = {name: html for name, html in parts.items() if name not in LIVE_TABLES}
+    return data, parts
 
 
 def week_label(week: str) -> str:

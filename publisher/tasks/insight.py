@@ -27,13 +27,13 @@ def build_public_pages() -> None:
     """Build the pages that read only the summaries (``/health``, and the reach page's
     figures) for the summaries just committed, so no visitor waits for them. A failure
     here is only logged: the first request then builds the page itself."""
-    from publisher.insight import health_views, memo, reach
-    from publisher.insight.periods import today_uk
+    from publisher.console.insight import keep_reach
+    from publisher.insight import health_views
 
     try:
         with _web_app().test_request_context("/health"), session_scope() as session:
             health_views.keep_built(session)
-            reach.keep_built(session, memo.generation(session), today_uk())
+            keep_reach(session)
     except Exception:  # the refresh itself is done and committed: only log
         log.warning("Could not build /health and reach after the refresh", exc_info=True)
 

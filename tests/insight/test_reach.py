@@ -14,7 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy.orm import Session
 
-from publisher.console.insight import reach_csv_text
+from publisher.console.insight import keep_reach, reach_csv_text
 from publisher.console.users import create_user
 from publisher.insight import memo, reach
 from publisher.insight.disclosure import FEWER, HIDDEN_TOTAL, shown, total
@@ -145,35 +145,55 @@ def test_reach_page_and_csv_from_real_sign_ups(log: Log, session: Session, app: 
 def test_kept_figures_are_read_and_new_sign_ups_still_show(
     log: Log, session: Session, app: Any
 ) -> None:
-    """The worker keeps what changes only at a refresh; the page reads that row and adds
-    the counts that move between refreshes (sign-ups) as they are now."""
+    """The worker keeps what changes only at a refresh, and the page's parts made from
+    it; a request uses the kept parts, and makes again only the tables of the counts
+    that have moved since (sign-ups), from the kept figures and those counts."""
     for i in range(12):
         _sign_up(session, f"weekly{i}@example.org", Frequency.WEEKLY, confirm=True)
     create_user(session, "officer@council.example", "editor", PASSWORD)
     session.commit()
     log.refresh()
     generation, today = memo.generation(session), today_uk()
-    reach.keep_built(session, generation, today)
+    with app.test_request_context("/health"):
+        keep_reach(session)
     session.commit()
     kept = session.get(InsightBuilt, reach.KEPT_AS)
     assert kept is not None and kept.generation == generation
-    # Mark the kept figures, so that the page shows it read them rather than the summaries.
-    figures = json.loads(kept.body)
+    # Mark what was kept, so that the page shows which of it it used.
+    body = json.loads(kept.body)
     week = reach._weeks(today)[-1]
-    figures["frequency"][week]["weekly"] = 77
-    kept.body = json.dumps(figures)
-    for i in range(11):  # after the refresh: counted at once, not kept yet
-        _sign_up(session, f"later{i}@example.org", Frequency.DAILY, confirm=False)
+    label = reach.week_label(week)
+    body["figures"]["frequency"][week]["weekly"] = 77
+    assert set(body["parts"]) == {"head", *reach.TABLES}
+    body["parts"]["head"] = body["parts"]["head"].replace(
+        "Who the Local Offer reaches", "Kept page"
+    )
+    kept.body = json.dumps(body)
     session.commit()
     officer = Officer(app)
     assert officer.login("officer@council.example").status_code == 302
+
+    def cells(html: str, table: str) -> list[str]:
+        part = html.split(f'<h2 id="{table}">', 1)[1].split("</table>", 1)[0]
+        row = re.search(rf"<tr><th scope=\"row\">{re.escape(label)}</th>(.*?)</tr>", part)
+        assert row is not None
+        return re.findall(r"<td[^>]*>(.*?)</td>", row.group(1))
+
+    html = officer.get("/console/reach").get_data(as_text=True)
+    assert "<h1>Kept page</h1>" in html
+    assert cells(html, "frequency")[2] == "12" and cells(html, "events")[0] == "12"
+
+    for i in range(11):  # after the refresh: counted at once, not kept yet
+        _sign_up(session, f"later{i}@example.org", Frequency.DAILY, confirm=False)
+    session.commit()
+    memo.clear_all()  # what the process kept for up to a minute
+    html = officer.get("/console/reach").get_data(as_text=True)
+    assert "<h1>Kept page</h1>" in html and cells(html, "frequency")[2] == "12"  # kept
+    assert cells(html, "events") == ["23", "12", FEWER]  # made again with the new counts
     rows = list(
         csv.DictReader(io.StringIO(officer.get("/console/reach.csv").get_data(as_text=True)))
     )
-    label = reach.week_label(week)
     cell = {(r["table"], r["row"], r["column"]): r["value"] for r in rows}
     assert cell[("frequency", label, "Weekly")] == "77"
     assert cell[("events", label, "Asked to sign up")] == "23"
     assert cell[("events", label, "Confirmed")] == "12"
-    html = officer.get("/console/reach").get_data(as_text=True)
-    assert '<td class="num">77</td>' in html and "Who the Local Offer reaches" in html
