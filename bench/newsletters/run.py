@@ -425,7 +425,7 @@ def run_one(
     from publisher.db import session_scope
     from publisher.models import Delivery, DeliveryStatus, Frequency
     from publisher.newsletters.building import build_edition
-    from publisher.newsletters.sending import dispatch
+    from publisher.newsletters.sweeping import dispatch
 
     producer = Celery("bench", broker=REDIS_URL)
     producer.conf.broker_transport_options = {"global_keyprefix": prefix}

@@ -14,7 +14,7 @@ from publisher.config import EditionSettings, get_settings
 from publisher.db import session_scope, utcnow
 from publisher.models import Delivery, DeliveryStatus, Edition, Frequency
 from publisher.newsletters.building import BuildResult, build_edition
-from publisher.newsletters.sending import SendBatch, dispatch
+from publisher.newsletters.sweeping import SendBatch, dispatch
 
 
 def run_edition(

@@ -8,7 +8,7 @@ from celery.signals import worker_process_shutdown
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from publisher.celery import app
-from publisher.newsletters import editions, sending
+from publisher.newsletters import editions, sending, sweeping
 
 SEND_BATCH = "publisher.newsletters.send_batch"
 # The database went away (restart, crash, network) or was busy: try again with backoff
@@ -82,7 +82,7 @@ def send_batch(self: Any, edition_id: int, subscriber_ids: list[int]) -> dict[st
 )
 def sweep() -> dict[str, Any]:
     """Beat, every minute: give back stale claims, re-queue lost work, finish editions."""
-    out = sending.sweep(_queue_batch)
+    out = sweeping.sweep(_queue_batch)
     return {
         "released": out.released,
         "requeued": out.requeued_editions,

@@ -81,7 +81,7 @@ def notify_callback() -> Any:
     """Notify calls this with each email's final status; a permanent failure ends the
     subscription, like an SMTP 5xx for the recipient does."""
     from publisher.config import get_settings
-    from publisher.newsletters.sending import record_permanent_failure
+    from publisher.newsletters.ledger import record_permanent_failure
 
     expected = get_settings().mail.notify_callback_token
     given = request.headers.get("Authorization", "")

@@ -32,7 +32,7 @@ from publisher.models import (
     Subscriber,
     SubscriberStatus,
 )
-from publisher.newsletters import sending
+from publisher.newsletters import sending, sweeping
 from tests.clock import subprocess_clock_env
 from tests.conftest import TEST_REDIS_URL
 from tests.faults.editions_env import env_for, processes, producer, start_worker, wait_for
@@ -237,7 +237,7 @@ def test_the_sweeper_finishes_a_build_that_stopped(
         monkeypatch.delenv("MAIL_TRANSPORT", raising=False)
         reset_settings()
         batches: list[tuple[int, list[int]]] = []
-        swept = sending.sweep(lambda edition_id, ids: batches.append((edition_id, ids)))
+        swept = sweeping.sweep(lambda edition_id, ids: batches.append((edition_id, ids)))
         assert len(swept.resumed_builds) == 1 and batches, swept
         try:
             for edition_id, ids in batches:

@@ -20,7 +20,7 @@ from sqlalchemy import func, select
 from publisher.config import get_settings, reset_settings
 from publisher.db import session_scope
 from publisher.models import Delivery, DeliveryStatus, Frequency
-from publisher.newsletters import sending
+from publisher.newsletters import sweeping
 from publisher.newsletters.building import build_edition
 from tests.conftest import TEST_REDIS_URL
 from tests.mailsink import MailSink
@@ -147,7 +147,7 @@ def test_killed_worker_mid_edition_no_duplicates_no_one_missed(
         }
         env.pop("NOTIFY_API_KEY", None)
         with session_scope() as session:
-            sending.dispatch(session, built.edition_id, queue)
+            sweeping.dispatch(session, built.edition_id, queue)
         first = _worker(env, "first")
         try:
             _wait(lambda: len(sink.messages) >= 40, 60, "the first worker to get going")
@@ -159,7 +159,7 @@ def test_killed_worker_mid_edition_no_duplicates_no_one_missed(
         assert stopped_at < PEOPLE, "the worker finished before it was killed"
         in_flight = _counts().get(DeliveryStatus.SENDING, 0)
         time.sleep(5.5)  # let the claims of the dead worker pass their lease
-        swept = sending.sweep(queue)
+        swept = sweeping.sweep(queue)
         assert swept.released == in_flight
         assert swept.requeued_editions == [built.edition_id]
         second = _worker(env, "second")
@@ -174,5 +174,5 @@ def test_killed_worker_mid_edition_no_duplicates_no_one_missed(
         assert all(len(msgs) == 1 for msgs in received.values())  # nobody twice
         assert len(sink.messages) == PEOPLE
     with session_scope() as session:
-        swept = sending.sweep(queue)
+        swept = sweeping.sweep(queue)
     assert swept.finished_editions == [built.edition_id]
