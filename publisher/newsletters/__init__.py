@@ -1,3 +1,4 @@
 """Newsletter editions: which changes go in which edition (windows, items), who gets
-which content (building), what each email says (rendering), and sending it through
-the delivery ledger (sending). Subscriptions live in publisher.subscriptions."""
+which content (building), what each email says (rendering), the delivery ledger's rows
+(ledger), sending a batch through it (sending), and handing batches out and sweeping up
+after lost work (sweeping). Subscriptions live in publisher.subscriptions."""
