@@ -35,6 +35,7 @@ def reach_csv_text(tables: list[reach.Table]) -> str:
 _loaded: memo.Memo[tuple[reach.ReachData, Markup]] = memo.Memo(60)
 HEAD = "head"
 PARTS = "web/console/reach_parts.html"
+ORDER = (HEAD, *reach.TABLES)  # the parts, as the page shows them
 
 
 def _reach() -> tuple[reach.ReachData, Markup]:
@@ -44,20 +45,18 @@ def _reach() -> tuple[reach.ReachData, Markup]:
     def build() -> tuple[reach.ReachData, Markup]:
         data, kept = reach.current(g.db, generation, today)
         parts = dict(kept or {})
-        missing = {HEAD, *reach.TABLES} - parts.keys()
+        missing = set(ORDER) - parts.keys()
         if missing:
             parts.update(_parts(data, missing))
         # Every part is an autoescaped template's output (here, or in the worker).
-        return data, Markup("".join(parts[name] for name in (HEAD, *reach.TABLES)))  # noqa: S704
+        return data, Markup("".join(parts[name] for name in ORDER))  # noqa: S704
 
     return _loaded.get((generation, today), build)
 
 
 def keep_reach(session: Session) -> None:
     """The worker, after each refresh (in a request context, for the page's links)."""
-    reach.keep_built(
-        session, memo.generation(session), today_uk(), lambda d: _parts(d, {HEAD, *reach.TABLES})
-    )
+    reach.keep_built(session, memo.generation(session), today_uk(), lambda d: _parts(d, set(ORDER)))
 
 
 def _parts(data: reach.ReachData, wanted: set[str]) -> dict[str, str]:

@@ -15,23 +15,16 @@ from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Generic, TypeVar
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from publisher.insight import store
-from publisher.models import InsightState
 
 T = TypeVar("T")
 GENERATION = "generation"
 
 
-# Read on every page request: a statement built once, run on the session's connection
-# (the ORM's own path cost more than the read).
-_READ_GENERATION = select(InsightState.value).where(InsightState.name == GENERATION)
-
-
 def generation(session: Session) -> int:
-    return int(session.connection().execute(_READ_GENERATION).scalar() or 0)
+    return store.watermark(session, GENERATION)
 
 
 def bump(session: Session) -> None:

@@ -8,7 +8,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import bindparam, delete, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -57,8 +57,13 @@ def set_snapshot(session: Session, day: dt.date, metric: str, counts: Mapping[st
         session.execute(insert(InsightSnapshot), rows)
 
 
+# Read on every page request (the summaries' generation): a statement built once, run on
+# the session's connection (the ORM's own path cost more than the read).
+_READ_WATERMARK = select(InsightState.value).where(InsightState.name == bindparam("name"))
+
+
 def watermark(session: Session, name: str) -> int:
-    value = session.scalar(select(InsightState.value).where(InsightState.name == name))
+    value = session.connection().execute(_READ_WATERMARK, {"name": name}).scalar()
     return int(value or 0)
 
 
